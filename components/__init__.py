@@ -1,0 +1,1 @@
+"""GPU inference deployment models and the shared blocks they are built from."""

@@ -1,0 +1,68 @@
+"""Typed stack configuration: read once, validated into pydantic models."""
+
+from .loader import SECRET_KEYS, ConfigError, config_keys, load_config, validate
+from .models import EdgeConfig, EdgeDevice, HybridConfig, MonitoringConfig, OnpremConfig, PrivateCloudConfig, RolloutConfig
+from .sections import (
+    AutoscalingConfig,
+    ClusterConfig,
+    ComplianceConfig,
+    ExposureConfig,
+    GpuNodePoolConfig,
+    ImageConfig,
+    InferenceConfig,
+    ModelConfig,
+    NetworkConfig,
+    PortsConfig,
+    ProbesConfig,
+    ResourcesConfig,
+    SystemNodePoolConfig,
+)
+from .stack import CLOUD_MODELS, StackConfig
+from .types import (
+    Accelerator,
+    CapacityType,
+    ComplianceProfile,
+    DataClassification,
+    DeploymentModel,
+    Environment,
+    ExposureMode,
+    parse_image,
+)
+
+__all__ = [
+    "CLOUD_MODELS",
+    "SECRET_KEYS",
+    "Accelerator",
+    "AutoscalingConfig",
+    "CapacityType",
+    "ClusterConfig",
+    "ComplianceConfig",
+    "ComplianceProfile",
+    "ConfigError",
+    "DataClassification",
+    "DeploymentModel",
+    "EdgeConfig",
+    "EdgeDevice",
+    "Environment",
+    "ExposureConfig",
+    "ExposureMode",
+    "GpuNodePoolConfig",
+    "HybridConfig",
+    "ImageConfig",
+    "InferenceConfig",
+    "ModelConfig",
+    "MonitoringConfig",
+    "NetworkConfig",
+    "OnpremConfig",
+    "PortsConfig",
+    "PrivateCloudConfig",
+    "ProbesConfig",
+    "ResourcesConfig",
+    "RolloutConfig",
+    "StackConfig",
+    "SystemNodePoolConfig",
+    "config_keys",
+    "load_config",
+    "parse_image",
+    "validate",
+]

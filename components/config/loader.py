@@ -1,0 +1,107 @@
+"""Read the stack's config once, validate it, and turn errors into one clear message."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pydantic import ValidationError
+
+from .base import ConfigModel
+from .stack import StackConfig
+
+# Keys read with Config.require_secret by the models, never validated as plain values.
+SECRET_KEYS = frozenset({"kubeconfig", "registryAuth", "vpnPreSharedKey"})
+# Keys whose values are plain strings, not JSON objects.
+_SCALAR_KEYS = frozenset({"deploymentModel", "environment"})
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack config. ``RunError`` makes the engine show the message, not a traceback."""
+
+
+def config_keys() -> dict[str, str]:
+    """Alias of every project-namespace key -> field name (``region`` comes from ``aws:region``)."""
+    alias = ConfigModel.model_config["alias_generator"]
+    assert alias is not None
+    return {alias(name): name for name in StackConfig.model_fields if name != "region"}  # type: ignore[operator]
+
+
+def _present_keys(project: str) -> set[str]:
+    """Keys set in the project namespace, from every place the SDK reads config."""
+    prefix = f"{project}:"
+    present = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    return {key[len(prefix) :] for key in present if key.startswith(prefix)}
+
+
+def _parse(key: str, text: str) -> Any:
+    if key in _SCALAR_KEYS:
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        # A plain string where an object is expected: let pydantic name the type error.
+        return text
+
+
+def raw_config(project: str | None = None) -> dict[str, Any]:
+    """The project's config as plain data, keyed by YAML alias, plus ``region``."""
+    project = project or pulumi.get_project()
+    known = config_keys()
+    unknown = sorted(_present_keys(project) - set(known) - SECRET_KEYS)
+    if unknown:
+        allowed = ", ".join(sorted(set(known) | SECRET_KEYS))
+        raise ConfigError(
+            "invalid stack config:\n"
+            + "".join(f"  - {project}:{key}: unknown config key; allowed keys are: {allowed}\n" for key in unknown)
+        )
+    cfg = pulumi.Config(project)
+    raw: dict[str, Any] = {}
+    for key in known:
+        text = cfg.get(key)
+        if text is not None:
+            raw[key] = _parse(key, text)
+    region = pulumi.Config("aws").get("region")
+    if region is not None:
+        raw["region"] = region
+    return raw
+
+
+def _key_path(project: str, loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return f"{project} (stack config)"
+    if loc == ("region",):
+        return "aws:region"
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return f"{project}:{path}"
+
+
+def format_errors(project: str, error: ValidationError) -> str:
+    lines = ["invalid stack config:"]
+    for item in error.errors(include_url=False):
+        message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        path = _key_path(project, tuple(item["loc"]))
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        if "got " not in message and item["type"] != "missing":
+            message += f" (got {item['input']!r})"
+        lines.append(f"  - {path}: {message}")
+    return "\n".join(lines)
+
+
+def validate(raw: Mapping[str, Any], project: str) -> StackConfig:
+    try:
+        return StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(project, exc)) from None
+
+
+def load_config() -> StackConfig:
+    """Load and validate the current stack's config; raise ConfigError before any resource exists."""
+    project = pulumi.get_project()
+    return validate(raw_config(project), project)

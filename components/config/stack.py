@@ -1,0 +1,85 @@
+"""The root of a stack's config, with the rules that join sections together."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from .base import ConfigModel
+from .models import EdgeConfig, HybridConfig, MonitoringConfig, OnpremConfig, PrivateCloudConfig, RolloutConfig
+from .sections import (
+    ClusterConfig,
+    ComplianceConfig,
+    ExposureConfig,
+    GpuNodePoolConfig,
+    InferenceConfig,
+    NetworkConfig,
+)
+from .types import AwsRegion, DeploymentModel, Environment
+
+CLOUD_MODELS = frozenset({DeploymentModel.PUBLIC_CLOUD, DeploymentModel.PRIVATE_CLOUD, DeploymentModel.HYBRID})
+
+# Which optional section each model needs.
+_REQUIRED_SECTIONS: dict[DeploymentModel, tuple[str, ...]] = {
+    DeploymentModel.PUBLIC_CLOUD: (),
+    DeploymentModel.PRIVATE_CLOUD: (),
+    DeploymentModel.ONPREM: ("onprem",),
+    DeploymentModel.HYBRID: ("onprem", "hybrid"),
+    DeploymentModel.EDGE: ("edge",),
+}
+
+
+class StackConfig(ConfigModel):
+    """Every key of the project's config namespace, plus ``aws:region`` as ``region``."""
+
+    deployment_model: DeploymentModel
+    environment: Environment
+    compliance: ComplianceConfig
+    region: AwsRegion | None = None
+    allowed_regions: list[AwsRegion] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    gpu_node_pools: list[GpuNodePoolConfig] = Field(default_factory=list)
+    inference: InferenceConfig
+    exposure: ExposureConfig = Field(default_factory=ExposureConfig)
+    private_cloud: PrivateCloudConfig | None = None
+    onprem: OnpremConfig | None = None
+    hybrid: HybridConfig | None = None
+    edge: EdgeConfig | None = None
+    rollout: RolloutConfig | None = None
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+
+    @property
+    def prod_like(self) -> bool:
+        """Stacks whose data must survive a mistaken destroy."""
+        return self.environment is Environment.PROD
+
+    @model_validator(mode="after")
+    def _model_sections(self) -> Self:
+        for section in _REQUIRED_SECTIONS[self.deployment_model]:
+            if getattr(self, section) is None:
+                alias = ConfigModel.model_config["alias_generator"](section)  # type: ignore[misc]
+                raise ValueError(f"deploymentModel '{self.deployment_model}' needs the '{alias}' section")
+        return self
+
+    @model_validator(mode="after")
+    def _cloud_rules(self) -> Self:
+        if self.deployment_model not in CLOUD_MODELS:
+            return self
+        if self.region is None:
+            raise ValueError(f"deploymentModel '{self.deployment_model}' needs aws:region")
+        if not self.allowed_regions:
+            raise ValueError("allowedRegions must list the regions data may reside in")
+        if self.region not in self.allowed_regions:
+            raise ValueError(f"aws:region '{self.region}' is not in allowedRegions {self.allowed_regions}")
+        if not self.gpu_node_pools:
+            raise ValueError(f"deploymentModel '{self.deployment_model}' needs at least one entry in gpuNodePools")
+        names = [pool.name for pool in self.gpu_node_pools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"gpuNodePools names must be unique, got {names}")
+        wanted = self.inference.node_pool
+        if wanted is not None and wanted not in names:
+            raise ValueError(f"inference.nodePool '{wanted}' is not one of the gpuNodePools: {names}")
+        return self

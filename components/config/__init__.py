@@ -1,7 +1,15 @@
 """Typed stack configuration: read once, validated into pydantic models."""
 
 from .loader import SECRET_KEYS, ConfigError, config_keys, load_config, validate
-from .models import EdgeConfig, EdgeDevice, HybridConfig, MonitoringConfig, OnpremConfig, PrivateCloudConfig, RolloutConfig
+from .models import (
+    EdgeConfig,
+    EdgeDevice,
+    HybridConfig,
+    MonitoringConfig,
+    OnpremConfig,
+    PrivateCloudConfig,
+    RolloutConfig,
+)
 from .sections import (
     AutoscalingConfig,
     ClusterConfig,

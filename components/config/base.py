@@ -21,3 +21,8 @@ class ConfigModel(BaseModel):
         use_enum_values=False,
         validate_default=True,
     )
+
+
+def alias_of(field_name: str) -> str:
+    """The YAML key of a field (``gpu_node_pools`` -> ``gpuNodePools``)."""
+    return to_camel(field_name)

@@ -10,7 +10,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import ValidationError
 
-from .base import ConfigModel
+from .base import alias_of
 from .stack import StackConfig
 
 # Keys read with Config.require_secret by the models, never validated as plain values.
@@ -25,9 +25,7 @@ class ConfigError(pulumi.RunError):
 
 def config_keys() -> dict[str, str]:
     """Alias of every project-namespace key -> field name (``region`` comes from ``aws:region``)."""
-    alias = ConfigModel.model_config["alias_generator"]
-    assert alias is not None
-    return {alias(name): name for name in StackConfig.model_fields if name != "region"}  # type: ignore[operator]
+    return {alias_of(name): name for name in StackConfig.model_fields if name != "region"}
 
 
 def _present_keys(project: str) -> set[str]:

@@ -20,8 +20,8 @@ from .types import (
     LogRetentionDays,
     NonNegativeInt,
     PinnedImage,
-    PositiveInt,
     Port,
+    PositiveInt,
     PrivateCidr,
 )
 
@@ -67,7 +67,8 @@ class NetworkConfig(ConfigModel):
     cidr: PrivateCidr = "10.0.0.0/16"
     az_count: Annotated[int, Field(ge=2, le=6, strict=True)] = 3
     # Public subnets and NAT only where the model needs internet egress.
-    egress: bool = True
+    # None = the model's default (public cloud: egress; private cloud: none).
+    egress: bool | None = None
     flow_log_retention_days: LogRetentionDays = 365
 
 
@@ -111,7 +112,7 @@ class ClusterConfig(ConfigModel):
     public_access_cidrs: list[Cidr] = Field(default_factory=list)
     log_retention_days: LogRetentionDays = 365
     admin_role_arns: list[Arn] = Field(default_factory=list)
-    system_node_pool: SystemNodePoolConfig = Field(default_factory=SystemNodePoolConfig)  # type: ignore[arg-type]
+    system_node_pool: SystemNodePoolConfig = Field(default_factory=SystemNodePoolConfig)
     device_plugin_chart_version: Annotated[str, Field(pattern=r"^[0-9]+\.[0-9]+\.[0-9]+$")] = "0.17.1"
 
     @model_validator(mode="after")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Self
 
 from pydantic import Field, model_validator
 
-from .base import ConfigModel
+from .base import ConfigModel, alias_of
 from .models import EdgeConfig, HybridConfig, MonitoringConfig, OnpremConfig, PrivateCloudConfig, RolloutConfig
 from .sections import (
     ClusterConfig,
@@ -16,7 +17,7 @@ from .sections import (
     InferenceConfig,
     NetworkConfig,
 )
-from .types import AwsRegion, DeploymentModel, Environment
+from .types import AwsRegion, DeploymentModel, Environment, ExposureMode, parse_image
 
 CLOUD_MODELS = frozenset({DeploymentModel.PUBLIC_CLOUD, DeploymentModel.PRIVATE_CLOUD, DeploymentModel.HYBRID})
 
@@ -60,7 +61,7 @@ class StackConfig(ConfigModel):
     def _model_sections(self) -> Self:
         for section in _REQUIRED_SECTIONS[self.deployment_model]:
             if getattr(self, section) is None:
-                alias = ConfigModel.model_config["alias_generator"](section)  # type: ignore[misc]
+                alias = alias_of(section)
                 raise ValueError(f"deploymentModel '{self.deployment_model}' needs the '{alias}' section")
         return self
 
@@ -82,4 +83,47 @@ class StackConfig(ConfigModel):
         wanted = self.inference.node_pool
         if wanted is not None and wanted not in names:
             raise ValueError(f"inference.nodePool '{wanted}' is not one of the gpuNodePools: {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _private_cloud_rules(self) -> Self:
+        if self.deployment_model is not DeploymentModel.PRIVATE_CLOUD:
+            return self
+        if self.network.egress:
+            raise ValueError("network.egress must be false for deploymentModel 'private-cloud' (no internet path)")
+        if self.exposure.mode is ExposureMode.PUBLIC or self.cluster.endpoint_public_access:
+            raise ValueError(
+                "deploymentModel 'private-cloud' allows no public endpoint "
+                "(exposure.mode, cluster.endpointPublicAccess)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _onsite_image_rules(self) -> Self:
+        # No ECR on-site or on devices: the image must already be in a registry, pinned by digest.
+        if self.deployment_model in (DeploymentModel.ONPREM, DeploymentModel.EDGE) and self.inference.image.build:
+            raise ValueError(
+                f"inference.image.build is not supported for deploymentModel '{self.deployment_model}'; "
+                "set inference.image.reference to an image pinned by digest"
+            )
+        if self.deployment_model is DeploymentModel.ONPREM and self.onprem and self.inference.image.reference:
+            name, _, _ = parse_image(self.inference.image.reference)
+            if not name.startswith(self.onprem.registry_host + "/"):
+                raise ValueError(
+                    f"inference.image.reference must come from the on-site registry "
+                    f"onprem.registryHost '{self.onprem.registry_host}', got {self.inference.image.reference!r}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _hybrid_rules(self) -> Self:
+        if self.deployment_model is not DeploymentModel.HYBRID or self.hybrid is None:
+            return self
+        vpc = ipaddress.IPv4Network(self.network.cidr)
+        for cidr in self.hybrid.onprem_cidrs:
+            if ipaddress.IPv4Network(cidr).overlaps(vpc):
+                raise ValueError(
+                    f"hybrid.onpremCidrs entry '{cidr}' overlaps network.cidr '{self.network.cidr}'; "
+                    "the two sides need disjoint address ranges for VPN routing"
+                )
         return self

@@ -71,7 +71,9 @@ class ExposureMode(StrEnum):
     PUBLIC = "public"
 
 
-_REGION_RE = re.compile(r"^(us|eu|ap|ca|sa|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9]$")
+_REGION_RE = re.compile(
+    r"^(us|eu|ap|ca|sa|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9]$"
+)
 
 
 def _region(value: str) -> str:
@@ -91,7 +93,9 @@ def _cidr(value: str) -> str:
 def _private_cidr(value: str) -> str:
     net = ipaddress.IPv4Network(_cidr(value))
     if not any(net.subnet_of(block) for block in RFC1918):
-        raise ValueError(f"must be inside an RFC 1918 private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), got {value!r}")
+        raise ValueError(
+            f"must be inside an RFC 1918 private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), got {value!r}"
+        )
     return str(net)
 
 
@@ -121,8 +125,7 @@ def _pinned_image(value: str) -> str:
     _, _, digest = parse_image(value)
     if digest is None:
         raise ValueError(
-            f"must be pinned by digest ('registry/repository[:tag]@sha256:<64 hex>'); "
-            f"tags are mutable, got {value!r}"
+            f"must be pinned by digest ('registry/repository[:tag]@sha256:<64 hex>'); tags are mutable, got {value!r}"
         )
     return value
 
@@ -169,12 +172,37 @@ NonNegativeInt = Annotated[int, Field(ge=0, strict=True)]
 Port = Annotated[int, Field(ge=1, le=65535, strict=True)]
 Percent = Annotated[int, Field(ge=0, le=100, strict=True)]
 # CloudWatch accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 def _retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
-        raise ValueError(f"must be a CloudWatch retention period, one of {', '.join(map(str, LOG_RETENTION_DAYS))}; got {value}")
+        raise ValueError(
+            f"must be a CloudWatch retention period, one of {', '.join(map(str, LOG_RETENTION_DAYS))}; got {value}"
+        )
     return value
 
 

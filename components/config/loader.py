@@ -86,7 +86,8 @@ def format_errors(project: str, error: ValidationError) -> str:
         path = _key_path(project, tuple(item["loc"]))
         if item["type"] == "extra_forbidden":
             message = "unknown key"
-        if "got " not in message and item["type"] != "missing":
+        # Root-level (cross-section) messages name their keys themselves; do not dump the whole config.
+        if "got " not in message and item["type"] != "missing" and item["loc"]:
             message += f" (got {item['input']!r})"
         lines.append(f"  - {path}: {message}")
     return "\n".join(lines)

@@ -7,13 +7,14 @@ the chosen deployment model needs.
 from __future__ import annotations
 
 import ipaddress
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
 from .base import ConfigModel
-from .types import RFC1918, DataClassification, K8sName, PrivateCidr
+from .types import RFC1918, DataClassification, K8sName, Percent, PinnedImage, PrivateCidr
 
 _HOST_PORT = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$"
 _SEMVER = r"^v?[0-9]+\.[0-9]+\.[0-9]+$"
@@ -175,9 +176,125 @@ class EdgeConfig(ConfigModel):
         return self
 
 
+class RolloutStrategy(StrEnum):
+    CANARY = "canary"
+    BLUE_GREEN = "blue-green"
+
+
+class TrafficRouter(StrEnum):
+    """How the weighted split is implemented; None in config = the model's default."""
+
+    GATEWAY_API = "gateway-api"
+    AWS_ALB = "aws-alb"
+    INGRESS_NGINX = "ingress-nginx"
+
+
+class ActiveVersion(StrEnum):
+    STABLE = "stable"
+    CANDIDATE = "candidate"
+
+
+class CandidateConfig(ConfigModel):
+    image: PinnedImage
+    model_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class AcceptanceTestConfig(ConfigModel):
+    enabled: bool = True
+    # Runs in-cluster with the service's identity; must not need the internet.
+    image: PinnedImage | None = None
+    sample_path: str = "/v2/models/{model}/infer"
+    sample_payload: str = '{"inputs": []}'
+    timeout_seconds: Annotated[int, Field(ge=10, le=3600, strict=True)] = 300
+
+
 class RolloutConfig(ConfigModel):
-    """Staged rollout of a candidate model version (filled in by the rollout work)."""
+    """Staged rollout: the stable version is ``inference.image``/``inference.model.version``."""
+
+    strategy: RolloutStrategy = RolloutStrategy.CANARY
+    candidate: CandidateConfig | None = None
+    # Canary: percentage of requests sent to the candidate.
+    canary_weight: Percent = 0
+    # Blue-green: which version the Service/route points at.
+    active: ActiveVersion = ActiveVersion.STABLE
+    traffic_router: TrafficRouter | None = None
+    gateway_name: K8sName | None = None
+    gateway_namespace: K8sName | None = None
+    acceptance_test: AcceptanceTestConfig = Field(default_factory=AcceptanceTestConfig)
+
+    @model_validator(mode="after")
+    def _candidate_needed(self) -> Self:
+        if self.candidate is None and (self.canary_weight or self.active is ActiveVersion.CANDIDATE):
+            raise ValueError("canaryWeight > 0 or active: candidate needs a 'candidate' (image and modelVersion)")
+        if self.traffic_router is TrafficRouter.GATEWAY_API and self.gateway_name is None:
+            raise ValueError("trafficRouter 'gateway-api' needs gatewayName (the Gateway the HTTPRoute attaches to)")
+        return self
+
+
+class AuthMode(StrEnum):
+    NONE = "none"
+    MTLS = "mtls"
+    OIDC = "oidc"
+
+
+class OidcConfig(ConfigModel):
+    issuer: Annotated[str, Field(pattern=r"^https://[^\s]+$")]
+    audiences: Annotated[list[str], Field(min_length=1)]
+    jwks_uri: Annotated[str, Field(pattern=r"^https://[^\s]+$")] | None = None
+
+
+class AuthConfig(ConfigModel):
+    mode: AuthMode = AuthMode.NONE
+    # mtls: a Kubernetes secret holding the client CA bundle (key ca.crt).
+    client_ca_secret: K8sName | None = None
+    oidc: OidcConfig | None = None
+
+    @model_validator(mode="after")
+    def _mode_settings(self) -> Self:
+        if self.mode is AuthMode.MTLS and self.client_ca_secret is None:
+            raise ValueError("auth mode 'mtls' needs clientCaSecret")
+        if self.mode is AuthMode.OIDC and self.oidc is None:
+            raise ValueError("auth mode 'oidc' needs the 'oidc' settings (issuer, audiences)")
+        return self
+
+
+class IntegrationConfig(ConfigModel):
+    """Client-facing surface: authentication and limits at the ingress or gateway."""
+
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    request_timeout_seconds: Annotated[int, Field(ge=1, le=3600, strict=True)] = 60
+    max_body_size_mb: Annotated[int, Field(ge=1, le=1024, strict=True)] = 16
+    rate_limit_rps: Annotated[int, Field(ge=1, le=100000, strict=True)] = 50
+    # Requests go here when the candidate is unhealthy.
+    fallback_service: K8sName | None = None
+
+
+class ScrapeMode(StrEnum):
+    SERVICE_MONITOR = "service-monitor"
+    ANNOTATIONS = "annotations"
+
+
+class ThresholdsConfig(ConfigModel):
+    p95_latency_ms: Annotated[int, Field(ge=1, strict=True)] = 1000
+    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 2.0
+    gpu_utilization_percent: Annotated[int, Field(ge=1, le=100, strict=True)] = 95
+    gpu_memory_percent: Annotated[int, Field(ge=1, le=100, strict=True)] = 90
+    pod_restarts_per_hour: Annotated[int, Field(ge=1, strict=True)] = 3
+    # Canary: alert when the candidate's error rate exceeds stable's by this many points.
+    candidate_error_margin_percent: Annotated[float, Field(gt=0, le=100)] = 1.0
+
+
+class HypercareConfig(ConfigModel):
+    start_date: date
+    days: Annotated[int, Field(ge=30, le=90, strict=True)] = 30
+    # Thresholds are multiplied by this while the window lasts (tighter alerts).
+    tighten_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
 
 
 class MonitoringConfig(ConfigModel):
-    """Hypercare monitoring (filled in by the monitoring work)."""
+    """Go-live monitoring: metrics scraping, alert thresholds and the hypercare window."""
+
+    scrape: ScrapeMode = ScrapeMode.SERVICE_MONITOR
+    dcgm_exporter: bool = True
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    hypercare: HypercareConfig | None = None

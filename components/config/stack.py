@@ -8,7 +8,16 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from .base import ConfigModel, alias_of
-from .models import EdgeConfig, HybridConfig, MonitoringConfig, OnpremConfig, PrivateCloudConfig, RolloutConfig
+from .models import (
+    AuthMode,
+    EdgeConfig,
+    HybridConfig,
+    IntegrationConfig,
+    MonitoringConfig,
+    OnpremConfig,
+    PrivateCloudConfig,
+    RolloutConfig,
+)
 from .sections import (
     ClusterConfig,
     ComplianceConfig,
@@ -49,7 +58,8 @@ class StackConfig(ConfigModel):
     onprem: OnpremConfig | None = None
     hybrid: HybridConfig | None = None
     edge: EdgeConfig | None = None
-    rollout: RolloutConfig | None = None
+    rollout: RolloutConfig = Field(default_factory=RolloutConfig)
+    integration: IntegrationConfig = Field(default_factory=IntegrationConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @property
@@ -126,4 +136,24 @@ class StackConfig(ConfigModel):
                     f"hybrid.onpremCidrs entry '{cidr}' overlaps network.cidr '{self.network.cidr}'; "
                     "the two sides need disjoint address ranges for VPN routing"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _rollout_rules(self) -> Self:
+        candidate = self.rollout.candidate
+        if candidate is not None and candidate.image == self.inference.image.reference:
+            raise ValueError(
+                "rollout.candidate.image is identical to the stable inference.image.reference; "
+                "promote by setting the stable image and dropping the candidate"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _regulated_endpoints_authenticate(self) -> Self:
+        profile = self.compliance.profile
+        if profile.regulated and self.integration.auth.mode is AuthMode.NONE:
+            raise ValueError(
+                f"compliance.profile '{profile}' refuses an unauthenticated endpoint: "
+                "set integration.auth.mode to 'mtls' or 'oidc'"
+            )
         return self

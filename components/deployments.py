@@ -1,9 +1,14 @@
-"""Lookup table from deployment model to the component that builds it."""
+"""Lookup table from deployment model to the module that builds it.
+
+Each model module exposes ``build(config: StackConfig) -> Mapping[str, Any]``
+(the outputs to export). Modules are imported only when their model is deployed.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -11,22 +16,28 @@ from .config import ConfigError, DeploymentModel, StackConfig
 
 Builder = Callable[[StackConfig], Mapping[str, Any]]
 
+MODEL_MODULES: dict[DeploymentModel, str] = {
+    DeploymentModel.PUBLIC_CLOUD: "components.public_cloud",
+    DeploymentModel.PRIVATE_CLOUD: "components.private_cloud",
+    DeploymentModel.ONPREM: "components.onprem",
+    DeploymentModel.HYBRID: "components.hybrid",
+    DeploymentModel.EDGE: "components.edge_fleet",
+}
 
-def _builders() -> dict[DeploymentModel, Builder]:
-    # Imported here so a model's module is loaded only when it is deployed.
-    from . import public_cloud
 
-    return {
-        DeploymentModel.PUBLIC_CLOUD: public_cloud.build,
-    }
+def builder_for(model: DeploymentModel) -> Builder:
+    module_name = MODEL_MODULES[model]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise ConfigError(
+            f"invalid stack config:\n  - {pulumi.get_project()}:deploymentModel: '{model}' is not implemented yet"
+        ) from None
+    return cast(Builder, module.build)
 
 
 def deploy(config: StackConfig) -> Mapping[str, Any]:
     """Build the stack's deployment model; return the outputs to export."""
-    builder = _builders().get(config.deployment_model)
-    if builder is None:
-        raise ConfigError(
-            f"invalid stack config:\n  - {pulumi.get_project()}:deploymentModel: "
-            f"'{config.deployment_model}' is not implemented yet"
-        )
-    return builder(config)
+    return builder_for(config.deployment_model)(config)

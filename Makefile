@@ -22,6 +22,7 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy .
+	$(PY) -m mypy policies/__main__.py
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .base import alias_of
 from .stack import StackConfig
@@ -79,13 +80,38 @@ def _key_path(project: str, loc: tuple[int | str, ...]) -> str:
     return f"{project}:{path}"
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config model inside a field's annotation (through Optional, list, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _section_keys(loc: tuple[int | str, ...]) -> list[str] | None:
+    """The YAML keys allowed beside the last key of ``loc`` (so a misspelt key's message lists them)."""
+    model: type[BaseModel] | None = StackConfig
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = next((f for name, f in model.model_fields.items() if part in (name, alias_of(name))), None)
+        model = _model_in(field.annotation) if field is not None else None
+    if model is None:
+        return None
+    return sorted(alias_of(name) for name in model.model_fields)
+
+
 def format_errors(project: str, error: ValidationError) -> str:
     lines = ["invalid stack config:"]
     for item in error.errors(include_url=False):
         message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         path = _key_path(project, tuple(item["loc"]))
         if item["type"] == "extra_forbidden":
-            message = "unknown key"
+            allowed = _section_keys(tuple(item["loc"]))
+            message = "unknown key" + (f"; allowed keys are: {', '.join(allowed)}" if allowed else "")
         # Root-level (cross-section) messages name their keys themselves; do not dump the whole config.
         if "got " not in message and item["type"] != "missing" and item["loc"]:
             message += f" (got {item['input']!r})"

@@ -6,12 +6,15 @@ the chosen deployment model needs.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import re
+from collections import Counter
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from .base import ConfigModel
 from .types import RFC1918, DataClassification, K8sName, Percent, PinnedImage, PrivateCidr
@@ -31,6 +34,8 @@ class PrivateCloudConfig(ConfigModel):
     endpoint_service_allowed_principals: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:.+$")]] = (
         Field(default_factory=list)
     )
+    # The VPC has no path to nvcr.io: the NVIDIA device plugin image, mirrored into the region's ECR.
+    device_plugin_image: PinnedImage | None = None
 
     @model_validator(mode="after")
     def _tenant_link(self) -> Self:
@@ -49,6 +54,8 @@ class OnpremConfig(ConfigModel):
     storage_class: K8sName = "standard"
     model_cache_size: Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi|Ti)$")] = "200Gi"
     ingress_class: K8sName = "nginx"
+    # Namespace of the ingress controller's pods: the only source the service's NetworkPolicy admits.
+    ingress_namespace: K8sName = "ingress-nginx"
     hostname: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")] = "inference.example.internal"
     # TLS for the ingress: an existing kubernetes.io/tls secret, or a cert-manager Issuer that issues one.
     tls_secret_name: K8sName | None = None
@@ -111,31 +118,60 @@ class HybridConfig(ConfigModel):
 
 
 class Accel(StrEnum):
+    """What a device offers the container: a discrete NVIDIA GPU, a Jetson module, or CPU only."""
+
     NVIDIA = "nvidia"
     JETSON = "jetson"
     NONE = "none"
 
 
+_SSH_HOST_RE = re.compile(r"^ssh://[A-Za-z0-9._-]+@[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+def _ssh_host(value: str) -> str:
+    if not _SSH_HOST_RE.match(value):
+        raise ValueError(f"must be an SSH Docker host 'ssh://user@host[:port]', got {value!r}")
+    return value
+
+
+def _serving_address(value: str) -> str:
+    try:
+        address = ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"must be the device's IPv4 address, such as '10.1.0.11', got {value!r}") from None
+    # 0.0.0.0 would publish the model on every interface of the device, including uplinks.
+    if address.is_unspecified or address.is_multicast or address == ipaddress.IPv4Address("255.255.255.255"):
+        raise ValueError(f"must be one of the device's own addresses, not {value!r} (never 0.0.0.0)")
+    return str(address)
+
+
+SshHost = Annotated[str, AfterValidator(_ssh_host)]
+ServingAddress = Annotated[str, AfterValidator(_serving_address)]
+
+
 class EdgeDevice(ConfigModel):
     name: K8sName
-    host: Annotated[str, Field(pattern=r"^ssh://[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:[0-9]{1,5})?$")]
+    host: SshHost
     # The device-local address the service binds to (never 0.0.0.0).
-    serving_address: Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")]
+    serving_address: ServingAddress
     site: K8sName
     residency_zone: K8sName
     accelerator: Accel = Accel.NVIDIA
     wave: Annotated[int, Field(ge=0, le=100, strict=True)] = 1
 
-    @model_validator(mode="after")
-    def _address(self) -> Self:
-        if ipaddress.IPv4Address(self.serving_address).is_unspecified:
-            raise ValueError("servingAddress must be the device's own address, not 0.0.0.0")
-        return self
-
 
 class ShardBy(StrEnum):
     SITE = "site"
     HASH = "hash"
+
+
+def shard_bucket(device_name: str, count: int) -> int:
+    """The hash bucket of a device: sha256 of its name mod ``count``.
+
+    sha256 rather than ``hash()``: Python salts string hashes per process, and a
+    device must land in the same shard (stack) on every run and every machine.
+    """
+    return int.from_bytes(hashlib.sha256(device_name.encode()).digest()[:8], "big") % count
 
 
 class EdgeShardConfig(ConfigModel):
@@ -149,31 +185,69 @@ class EdgeShardConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
-        if self.by is ShardBy.SITE and not self.sites:
-            raise ValueError("shard by 'site' needs a non-empty 'sites' list")
-        if self.by is ShardBy.HASH and self.index >= self.count:
-            raise ValueError(f"shard index ({self.index}) must be < count ({self.count})")
+        if self.by is ShardBy.SITE:
+            if not self.sites:
+                raise ValueError("shard by 'site' needs a non-empty 'sites' list")
+            if "index" in self.model_fields_set or "count" in self.model_fields_set:
+                raise ValueError("shard by 'site' takes 'sites' only; 'index' and 'count' belong to by 'hash'")
+        if self.by is ShardBy.HASH:
+            if self.sites:
+                raise ValueError("shard by 'hash' takes 'index' and 'count'; 'sites' belongs to by 'site'")
+            if self.index >= self.count:
+                raise ValueError(f"shard index ({self.index}) must be < count ({self.count})")
         return self
+
+    def selects(self, device: EdgeDevice) -> bool:
+        """Whether ``device`` belongs to this shard; looks at no other device, so O(1) per device."""
+        if self.by is ShardBy.SITE:
+            return device.site in self.sites
+        return shard_bucket(device.name, self.count) == self.index
 
 
 class EdgeConfig(ConfigModel):
+    """A fleet of Docker hosts reached over SSH, one inference container each.
+
+    ``devices`` lists the whole fleet (every shard's stack may carry the same
+    list); ``shard`` picks the devices this stack manages.
+    """
+
     devices: Annotated[list[EdgeDevice], Field(min_length=1)]
     # Devices in waves <= this run the rollout candidate; None = every device on stable.
     candidate_max_wave: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     shard: EdgeShardConfig | None = None
     memory_limit_mb: Annotated[int, Field(ge=256, strict=True)] = 8192
     cpus: Annotated[float, Field(gt=0, le=256)] = 4.0
+    # Size of the tmpfs mounted on /tmp (the root filesystem is read-only).
+    tmp_size_mb: Annotated[int, Field(ge=1, le=65536, strict=True)] = 256
     log_max_size: Annotated[str, Field(pattern=r"^[0-9]+[kmg]$")] = "50m"
     log_max_files: Annotated[int, Field(ge=1, le=100, strict=True)] = 5
     run_as_user: Annotated[str, Field(pattern=r"^[1-9][0-9]{2,}(:[0-9]+)?$")] = "10001:10001"
 
     @model_validator(mode="after")
-    def _unique(self) -> Self:
-        names = [d.name for d in self.devices]
-        if len(set(names)) != len(names):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            raise ValueError(f"device names must be unique, duplicated: {dupes}")
+    def _fleet(self) -> Self:
+        counts = Counter(d.name for d in self.devices)
+        dupes = sorted(name for name, n in counts.items() if n > 1)
+        if dupes:
+            raise ValueError(f"devices[].name must be unique, got duplicates {dupes}")
+        if self.shard is not None:
+            if self.shard.by is ShardBy.SITE:
+                unknown = sorted(set(self.shard.sites) - {d.site for d in self.devices})
+                if unknown:
+                    raise ValueError(f"shard.sites must name sites of devices, got unknown site(s) {unknown}")
+            if not any(self.shard.selects(d) for d in self.devices):
+                shard = self.shard.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+                raise ValueError(f"shard must select at least one device, got none for shard {shard}")
         return self
+
+    def selected_devices(self) -> list[EdgeDevice]:
+        """The devices this stack manages: every device, or the shard's share of them."""
+        if self.shard is None:
+            return list(self.devices)
+        return [d for d in self.devices if self.shard.selects(d)]
+
+    def runs_candidate(self, device: EdgeDevice) -> bool:
+        """Staged rollout: waves up to ``candidateMaxWave`` run the candidate, the rest stay on stable."""
+        return self.candidate_max_wave is not None and device.wave <= self.candidate_max_wave
 
 
 class RolloutStrategy(StrEnum):

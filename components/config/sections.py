@@ -63,8 +63,18 @@ class ComplianceConfig(ConfigModel):
     residency_zone: K8sName = "us"
 
 
+def _vpc_size(value: str) -> str:
+    # Room for one large node subnet per zone plus small public subnets (components/network.py).
+    prefix = int(value.split("/")[1])
+    if not 16 <= prefix <= 20:
+        raise ValueError(
+            f"must be a /16 to /20 block (AWS allows at most /16; smaller leaves no room for pods), got {value!r}"
+        )
+    return value
+
+
 class NetworkConfig(ConfigModel):
-    cidr: PrivateCidr = "10.0.0.0/16"
+    cidr: Annotated[PrivateCidr, AfterValidator(_vpc_size)] = "10.0.0.0/16"
     az_count: Annotated[int, Field(ge=2, le=6, strict=True)] = 3
     # Public subnets and NAT only where the model needs internet egress.
     # None = the model's default (public cloud: egress; private cloud: none).
@@ -206,6 +216,18 @@ class InferenceConfig(ConfigModel):
     probes: ProbesConfig = Field(default_factory=ProbesConfig)
     # GPU node pool the pods are scheduled on; defaults to the first pool.
     node_pool: K8sName | None = None
+    # Container args; may use $(MODEL_NAME), $(MODEL_VERSION), $(MODEL_REPOSITORY), $(HTTP_PORT), $(GRPC_PORT).
+    args: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _replicas_in_bounds(self) -> Self:
+        scaling = self.autoscaling
+        if not scaling.min_replicas <= self.replicas <= scaling.max_replicas:
+            raise ValueError(
+                f"replicas ({self.replicas}) must be within autoscaling minReplicas..maxReplicas "
+                f"({scaling.min_replicas}..{scaling.max_replicas})"
+            )
+        return self
 
 
 class ExposureConfig(ConfigModel):

@@ -106,6 +106,13 @@ class StackConfig(ConfigModel):
                 "deploymentModel 'private-cloud' allows no public endpoint "
                 "(exposure.mode, cluster.endpointPublicAccess)"
             )
+        vpc = ipaddress.IPv4Network(self.network.cidr)
+        for cidr in self.private_cloud.tenant_cidrs if self.private_cloud else ():
+            if ipaddress.IPv4Network(cidr).overlaps(vpc):
+                raise ValueError(
+                    f"privateCloud.tenantCidrs entry '{cidr}' overlaps network.cidr '{self.network.cidr}'; "
+                    "routes to the tenant network need address ranges disjoint from the VPC"
+                )
         return self
 
     @model_validator(mode="after")
@@ -145,6 +152,30 @@ class StackConfig(ConfigModel):
             raise ValueError(
                 "rollout.candidate.image is identical to the stable inference.image.reference; "
                 "promote by setting the stable image and dropping the candidate"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _edge_rules(self) -> Self:
+        if self.deployment_model is not DeploymentModel.EDGE or self.edge is None:
+            return self
+        candidate = self.rollout.candidate
+        if self.edge.candidate_max_wave is not None and candidate is None:
+            raise ValueError(
+                "edge.candidateMaxWave needs rollout.candidate (image and modelVersion), the version those waves run; "
+                "remove edge.candidateMaxWave to keep every device on stable"
+            )
+        stable = self.inference.image.reference
+        # Devices keep one pulled image per digest: two references to one digest are the same image.
+        if candidate is not None and stable is not None and parse_image(candidate.image)[2] == parse_image(stable)[2]:
+            raise ValueError(
+                "rollout.candidate.image has the same digest as inference.image.reference; "
+                "a candidate must be a different image"
+            )
+        if self.inference.ports.http is None:
+            raise ValueError(
+                "deploymentModel 'edge' needs inference.ports.http: the device healthcheck probes "
+                "inference.probes.readinessPath over HTTP"
             )
         return self
 

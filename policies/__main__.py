@@ -1,0 +1,12 @@
+"""The inference-guardrails policy pack, as the Pulumi engine starts it (`python -m pulumi.policy <addr> policies`)."""
+
+from guardrails import PACK_NAME, POLICIES, pack_version
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+PolicyPack(
+    name=PACK_NAME,
+    # Secure default: without a profile every policy blocks; profiles/baseline.json relaxes it for dev.
+    enforcement_level=EnforcementLevel.MANDATORY,
+    policies=list(POLICIES),
+    description=f"GPU inference platform guardrails, version {pack_version()} (HIPAA / FedRAMP profiles in profiles/).",
+)

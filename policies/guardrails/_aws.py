@@ -1,0 +1,27 @@
+"""AWS helpers: tags including the provider's default tags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi_policy import PolicyProviderResource
+
+from ._props import as_mapping, get, provider_value, str_map
+
+PROVIDER_TYPE = "pulumi:providers:aws"
+
+
+def provider_default_tags(provider: PolicyProviderResource | None) -> dict[str, str]:
+    """``defaultTags.tags`` of the resource's AWS provider (sent as JSON text, like every provider input)."""
+    if provider is None or provider.resource_type != PROVIDER_TYPE:
+        return {}
+    default_tags = provider_value(get(provider.props, "defaultTags"))
+    return str_map(as_mapping(default_tags).get("tags"))
+
+
+def effective_tags(props: Mapping[str, Any], provider: PolicyProviderResource | None) -> dict[str, str]:
+    """The tags AWS will see: the provider's default tags overlaid with the resource's own."""
+    tags = provider_default_tags(provider)
+    tags.update(str_map(get(props, "tags")))
+    return tags

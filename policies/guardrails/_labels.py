@@ -1,0 +1,36 @@
+"""Label/tag rules shared by the AWS, Kubernetes and Docker label policies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+
+def zone_allowed(zone: str, allowed: list[str]) -> bool:
+    return any(fnmatchcase(zone, pattern) for pattern in allowed)
+
+
+def zone_problem(what: str, labels: Mapping[str, str], label_key: str, allowed: list[str]) -> str | None:
+    """Why ``labels`` fail the residency rule, or ``None`` when the zone is allowed."""
+    zone = labels.get(label_key)
+    if not zone:
+        return f"{what} has no '{label_key}' label; set one of {allowed}."
+    if not zone_allowed(zone, allowed):
+        return f"{what} has {label_key}={zone!r}, which is not in the allowed zones {allowed}."
+    return None
+
+
+def label_problems(
+    what: str, found: Mapping[str, str], required: list[str], allowed_values: Mapping[str, Any], noun: str
+) -> list[str]:
+    """Missing required keys and values outside their allowed lists, as messages."""
+    problems = []
+    missing = [key for key in required if not found.get(key)]
+    if missing:
+        problems.append(f"{what} lacks {noun}s {missing}.")
+    for key, values in dict(allowed_values).items():
+        value = found.get(key)
+        if value and value not in list(values):
+            problems.append(f"{what} has {noun} {key}={value!r}, not one of {list(values)}.")
+    return problems

@@ -1,0 +1,1 @@
+"""Audit: control-plane logs, flow logs, VPN tunnel logs, log retention."""

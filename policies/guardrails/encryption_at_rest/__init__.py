@@ -1,0 +1,1 @@
+"""Encryption at rest: KMS everywhere data is stored."""

@@ -1,0 +1,1 @@
+"""Exposure: private endpoints, no open ingress, no public buckets or IPs, authenticated endpoints."""

@@ -1,0 +1,1 @@
+"""Where data may reside: regions, FIPS endpoints, residency zones."""

@@ -1,0 +1,1 @@
+"""Workload hardening for Kubernetes workloads, Docker containers, node pools and images."""

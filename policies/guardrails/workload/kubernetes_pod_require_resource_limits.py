@@ -1,0 +1,64 @@
+"""kubernetes-pod-require-resource-limits: CPU/memory requests and limits set; GPU limits equal requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, Severity
+
+from .. import conventions
+from .._base import Config, Report, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, containers, pod_template, resource_quantity, workload_label
+from .._props import as_number
+
+SPEC = Spec(
+    name="kubernetes-pod-require-resource-limits",
+    area="workload",
+    description=(
+        "Every init and app container sets CPU and memory requests and limits; a GPU request has an equal limit."
+    ),
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Set resources.requests and resources.limits for cpu and memory on every container, and "
+        f"{conventions.GPU_RESOURCE} in limits equal to requests (extended resources cannot be overcommitted)."
+    ),
+    hipaa=("164.308(a)(7)(ii)(E)",),
+    nist=("SC-6", "SC-5"),
+    resource_types=WORKLOAD_TYPES,
+)
+
+
+def _same_quantity(left: Any, right: Any) -> bool:
+    """Quantities are strings or numbers on the wire ("1" and 1.0 are the same GPU count)."""
+    left_number, right_number = as_number(left), as_number(right)
+    if left_number is not None and right_number is not None:
+        return left_number == right_number
+    return str(left) == str(right)
+
+
+def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
+    template = pod_template(args.resource_type, args.props)
+    if template is None:
+        return
+    what = workload_label(args.resource_type, args.props, args.name)
+    for label, container in containers(template.spec):
+        if label.startswith("ephemeralContainers"):
+            continue  # ephemeral (debug) containers cannot declare resources
+        missing = [
+            f"{kind}.{resource}"
+            for kind in ("requests", "limits")
+            for resource in ("cpu", "memory")
+            if resource_quantity(container, kind, resource) in (None, "")
+        ]
+        if missing:
+            report(f"{what} {label} does not set resources {', '.join(missing)}.")
+        gpu_request = resource_quantity(container, "requests", conventions.GPU_RESOURCE)
+        gpu_limit = resource_quantity(container, "limits", conventions.GPU_RESOURCE)
+        if gpu_request is not None and not _same_quantity(gpu_request, gpu_limit):
+            report(
+                f"{what} {label} requests {gpu_request} {conventions.GPU_RESOURCE} but limits {gpu_limit}; "
+                "they must be equal."
+            )
+
+
+POLICY = resource_policy(SPEC, _check)

@@ -8,19 +8,33 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, NamedTuple, Self
 
 from pydantic import AfterValidator, Field, model_validator
 
 from .base import ConfigModel
-from .types import RFC1918, DataClassification, K8sName, Percent, PinnedImage, PrivateCidr
+from .types import (
+    RFC1918,
+    Arn,
+    ComplianceProfile,
+    DataClassification,
+    K8sName,
+    Percent,
+    PinnedImage,
+    Port,
+    PrivateCidr,
+)
 
 _HOST_PORT = r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$"
 _SEMVER = r"^v?[0-9]+\.[0-9]+\.[0-9]+$"
+# Kubernetes label keys ([prefix/]name) and values.
+_LABEL_KEY = r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+_LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
 
 
 class PrivateCloudConfig(ConfigModel):
@@ -34,8 +48,9 @@ class PrivateCloudConfig(ConfigModel):
     endpoint_service_allowed_principals: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:.+$")]] = (
         Field(default_factory=list)
     )
-    # The VPC has no path to nvcr.io: the NVIDIA device plugin image, mirrored into the region's ECR.
+    # The VPC has no path to nvcr.io or public.ecr.aws: add-on images, mirrored into the region's ECR.
     device_plugin_image: PinnedImage | None = None
+    load_balancer_controller_image: PinnedImage | None = None
 
     @model_validator(mode="after")
     def _tenant_link(self) -> Self:
@@ -57,7 +72,7 @@ class OnpremConfig(ConfigModel):
     # Namespace of the ingress controller's pods: the only source the service's NetworkPolicy admits.
     ingress_namespace: K8sName = "ingress-nginx"
     hostname: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")] = "inference.example.internal"
-    # TLS for the ingress: an existing kubernetes.io/tls secret, or a cert-manager Issuer that issues one.
+    # TLS for the ingress: an existing kubernetes.io/tls secret, or a cert-manager ClusterIssuer that issues one.
     tls_secret_name: K8sName | None = None
     cert_manager_issuer: K8sName | None = None
     gpu_operator_chart_version: Annotated[str, Field(pattern=_SEMVER)] = "v25.3.0"
@@ -216,7 +231,7 @@ class EdgeConfig(ConfigModel):
     candidate_max_wave: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     shard: EdgeShardConfig | None = None
     memory_limit_mb: Annotated[int, Field(ge=256, strict=True)] = 8192
-    cpus: Annotated[float, Field(gt=0, le=256)] = 4.0
+    cpus: Annotated[float, Field(ge=0.01, le=256)] = 4.0
     # Size of the tmpfs mounted on /tmp (the root filesystem is read-only).
     tmp_size_mb: Annotated[int, Field(ge=1, le=65536, strict=True)] = 256
     log_max_size: Annotated[str, Field(pattern=r"^[0-9]+[kmg]$")] = "50m"
@@ -250,6 +265,14 @@ class EdgeConfig(ConfigModel):
         return self.candidate_max_wave is not None and device.wave <= self.candidate_max_wave
 
 
+def _json_text(value: str) -> str:
+    try:
+        json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"must be a JSON document (the request body sent to the model): {exc.msg}") from None
+    return value
+
+
 class RolloutStrategy(StrEnum):
     CANARY = "canary"
     BLUE_GREEN = "blue-green"
@@ -274,11 +297,16 @@ class CandidateConfig(ConfigModel):
 
 
 class AcceptanceTestConfig(ConfigModel):
+    """The Job run after each rollout step: readiness and a sample request against each version, in-cluster."""
+
     enabled: bool = True
-    # Runs in-cluster with the service's identity; must not need the internet.
+    # None: the serving image runs the built-in check (python3, KServe v2 REST). Set: this image's own
+    # entrypoint runs with the targets in its environment (e.g. a gRPC check); exit 0 passes.
     image: PinnedImage | None = None
-    sample_path: str = "/v2/models/{model}/infer"
-    sample_payload: str = '{"inputs": []}'
+    # {model} is replaced by inference.model.name.
+    sample_path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/v2/models/{model}/infer"
+    # A request the model accepts (JSON). None: only readiness and the model's metadata are checked.
+    sample_payload: Annotated[str, AfterValidator(_json_text)] | None = None
     timeout_seconds: Annotated[int, Field(ge=10, le=3600, strict=True)] = 300
 
 
@@ -300,8 +328,22 @@ class RolloutConfig(ConfigModel):
     def _candidate_needed(self) -> Self:
         if self.candidate is None and (self.canary_weight or self.active is ActiveVersion.CANDIDATE):
             raise ValueError("canaryWeight > 0 or active: candidate needs a 'candidate' (image and modelVersion)")
+        if self.strategy is RolloutStrategy.CANARY and self.active is ActiveVersion.CANDIDATE:
+            raise ValueError(
+                "active applies to strategy 'blue-green'; a canary shifts traffic with canaryWeight "
+                "(promote by making the candidate the stable version)"
+            )
+        if self.strategy is RolloutStrategy.BLUE_GREEN and self.canary_weight:
+            raise ValueError(
+                f"canaryWeight applies to strategy 'canary'; blue-green switches all traffic with active "
+                f"(stable|candidate), got canaryWeight {self.canary_weight}"
+            )
         if self.traffic_router is TrafficRouter.GATEWAY_API and self.gateway_name is None:
             raise ValueError("trafficRouter 'gateway-api' needs gatewayName (the Gateway the HTTPRoute attaches to)")
+        if self.traffic_router is not TrafficRouter.GATEWAY_API and (
+            self.gateway_name is not None or self.gateway_namespace is not None
+        ):
+            raise ValueError("gatewayName and gatewayNamespace apply only to trafficRouter 'gateway-api'")
         return self
 
 
@@ -311,16 +353,30 @@ class AuthMode(StrEnum):
     OIDC = "oidc"
 
 
+_HTTPS_URL = r"^https://[^\s]+$"
+
+
 class OidcConfig(ConfigModel):
-    issuer: Annotated[str, Field(pattern=r"^https://[^\s]+$")]
+    issuer: Annotated[str, Field(pattern=_HTTPS_URL)]
     audiences: Annotated[list[str], Field(min_length=1)]
-    jwks_uri: Annotated[str, Field(pattern=r"^https://[^\s]+$")] | None = None
+    # gateway-api (Envoy Gateway): the keys the gateway validates tokens with.
+    jwks_uri: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    # aws-alb: the ALB's authenticate-oidc action needs the IdP's endpoints and a client.
+    authorization_endpoint: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    token_endpoint: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    user_info_endpoint: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    # aws-alb: a Kubernetes secret in the service's namespace with keys clientID and clientSecret.
+    client_secret_name: K8sName | None = None
+    # ingress-nginx: an external auth service (e.g. oauth2-proxy) that validates the bearer token.
+    auth_url: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
 
 
 class AuthConfig(ConfigModel):
     mode: AuthMode = AuthMode.NONE
     # mtls: a Kubernetes secret holding the client CA bundle (key ca.crt).
     client_ca_secret: K8sName | None = None
+    # mtls on aws-alb: the ELB trust store (the CA bundle as the ALB verifies it).
+    alb_trust_store_arn: Arn | None = None
     oidc: OidcConfig | None = None
 
     @model_validator(mode="after")
@@ -349,6 +405,8 @@ class ScrapeMode(StrEnum):
 
 
 class ThresholdsConfig(ConfigModel):
+    """Alert thresholds (Prometheus rules and CloudWatch alarms) outside a hypercare window."""
+
     p95_latency_ms: Annotated[int, Field(ge=1, strict=True)] = 1000
     error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 2.0
     gpu_utilization_percent: Annotated[int, Field(ge=1, le=100, strict=True)] = 95
@@ -359,16 +417,69 @@ class ThresholdsConfig(ConfigModel):
 
 
 class HypercareConfig(ConfigModel):
+    """The go-live window: from ``startDate`` for ``days`` days, alerts fire earlier."""
+
     start_date: date
     days: Annotated[int, Field(ge=30, le=90, strict=True)] = 30
-    # Thresholds are multiplied by this while the window lasts (tighter alerts).
-    tighten_factor: Annotated[float, Field(gt=0, le=1)] = 0.5
+    # While the window lasts, the latency, error-rate, restart and canary-margin thresholds are multiplied by
+    # this, and the GPU saturation thresholds keep 1/factor times their headroom below 100 %.
+    tighten_factor: Annotated[float, Field(ge=0.1, le=1)] = 0.5
+
+    @property
+    def end_date(self) -> date:
+        """The first day after the window."""
+        return self.start_date + timedelta(days=self.days)
+
+    def active_on(self, day: date) -> bool:
+        """Whether ``day`` falls inside the window (``startDate`` included, ``endDate`` excluded)."""
+        return self.start_date <= day < self.end_date
+
+
+class ComplianceRetention(NamedTuple):
+    """Shortest retention (days) a compliance profile accepts for audit logs."""
+
+    log_group_days: int
+    """CloudWatch log groups (control-plane audit, VPC flow logs): searchable, hot."""
+    archive_days: int
+    """The Object Lock (WORM) archive of the same logs in S3."""
+
+
+# Log groups: the policy pack's minRetentionDays per profile. Archive: HIPAA keeps documentation of
+# activities six years (45 CFR 164.316(b)(2)(i)) -> 2192 days, in the cheap immutable archive rather
+# than in CloudWatch; FedRAMP follows OMB M-21-31 (12 months hot + 18 months cold) rounded up to 3 years.
+RETENTION_MINIMUMS: dict[ComplianceProfile, ComplianceRetention] = {
+    ComplianceProfile.BASELINE: ComplianceRetention(log_group_days=30, archive_days=90),
+    ComplianceProfile.HIPAA: ComplianceRetention(log_group_days=365, archive_days=2192),
+    ComplianceProfile.FEDRAMP_MODERATE: ComplianceRetention(log_group_days=365, archive_days=1096),
+    ComplianceProfile.FEDRAMP_HIGH: ComplianceRetention(log_group_days=365, archive_days=1096),
+}
 
 
 class MonitoringConfig(ConfigModel):
-    """Go-live monitoring: metrics scraping, alert thresholds and the hypercare window."""
+    """Go-live monitoring: metrics scraping, alert thresholds, the hypercare window and the audit archive."""
 
+    # service-monitor: ServiceMonitor + PrometheusRule (needs the Prometheus Operator's CRDs);
+    # annotations: prometheus.io/* on the metrics Services, and the rules as a rule-file ConfigMap.
     scrape: ScrapeMode = ScrapeMode.SERVICE_MONITOR
     dcgm_exporter: bool = True
+    # The serving image's Prometheus endpoint (Triton: --metrics-port, default 8002, path /metrics).
+    metrics_port: Port = 8002
+    metrics_path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/metrics"
+    # Namespace Prometheus runs in: the only source the metrics port admits.
+    prometheus_namespace: K8sName = "monitoring"
+    # Labels the Prometheus Operator selects ServiceMonitors and rules by (kube-prometheus-stack: release: <name>).
+    prometheus_labels: dict[Annotated[str, Field(pattern=_LABEL_KEY)], Annotated[str, Field(pattern=_LABEL_VALUE)]] = (
+        Field(default_factory=dict)
+    )
+    # The DCGM exporter image pinned by digest (e.g. mirrored into the region's ECR); None: the chart's own.
+    dcgm_exporter_image: PinnedImage | None = None
+    # Where operators read the runbook; every alert links to `<runbookUrl>#<alert name, lower case>`.
+    runbook_url: Annotated[str, Field(pattern=r"^\S+$")] = "docs/runbook.md"
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     hypercare: HypercareConfig | None = None
+    # Object Lock retention of the audit-log archive, days; None: the compliance profile's minimum.
+    audit_archive_days: Annotated[int, Field(ge=1, le=36500, strict=True)] | None = None
+
+    def archive_days(self, profile: ComplianceProfile) -> int:
+        """The audit archive's Object Lock retention: ``auditArchiveDays``, else the profile's minimum."""
+        return self.audit_archive_days or RETENTION_MINIMUMS[profile].archive_days

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from .base import ConfigModel, alias_of
 from .models import (
+    RETENTION_MINIMUMS,
     AuthMode,
     EdgeConfig,
     HybridConfig,
@@ -17,6 +18,7 @@ from .models import (
     OnpremConfig,
     PrivateCloudConfig,
     RolloutConfig,
+    TrafficRouter,
 )
 from .sections import (
     ClusterConfig,
@@ -37,6 +39,17 @@ _REQUIRED_SECTIONS: dict[DeploymentModel, tuple[str, ...]] = {
     DeploymentModel.ONPREM: ("onprem",),
     DeploymentModel.HYBRID: ("onprem", "hybrid"),
     DeploymentModel.EDGE: ("edge",),
+}
+
+
+# The weighted-split implementation each model uses when rollout.trafficRouter is not set
+# (hybrid: the cloud side, then the on-prem side; edge: waves, no router).
+DEFAULT_TRAFFIC_ROUTERS: dict[DeploymentModel, tuple[TrafficRouter, ...]] = {
+    DeploymentModel.PUBLIC_CLOUD: (TrafficRouter.AWS_ALB,),
+    DeploymentModel.PRIVATE_CLOUD: (TrafficRouter.AWS_ALB,),
+    DeploymentModel.ONPREM: (TrafficRouter.INGRESS_NGINX,),
+    DeploymentModel.HYBRID: (TrafficRouter.AWS_ALB, TrafficRouter.INGRESS_NGINX),
+    DeploymentModel.EDGE: (),
 }
 
 
@@ -66,6 +79,13 @@ class StackConfig(ConfigModel):
     def prod_like(self) -> bool:
         """Stacks whose data must survive a mistaken destroy."""
         return self.environment is Environment.PROD
+
+    def traffic_routers(self) -> tuple[TrafficRouter, ...]:
+        """The routers this stack's clusters use: ``rollout.trafficRouter`` on every side, else the model's."""
+        defaults = DEFAULT_TRAFFIC_ROUTERS[self.deployment_model]
+        if self.rollout.traffic_router is None or not defaults:
+            return defaults
+        return (self.rollout.traffic_router,)
 
     @model_validator(mode="after")
     def _model_sections(self) -> Self:
@@ -148,11 +168,45 @@ class StackConfig(ConfigModel):
     @model_validator(mode="after")
     def _rollout_rules(self) -> Self:
         candidate = self.rollout.candidate
-        if candidate is not None and candidate.image == self.inference.image.reference:
+        stable = self.inference.image.reference
+        # One digest is one image, whatever the tag says: such a candidate would change nothing.
+        if candidate is not None and stable is not None and parse_image(candidate.image)[2] == parse_image(stable)[2]:
             raise ValueError(
-                "rollout.candidate.image is identical to the stable inference.image.reference; "
-                "promote by setting the stable image and dropping the candidate"
+                "rollout.candidate.image has the same digest as the stable inference.image.reference: the candidate "
+                "is identical to stable; promote by setting the stable image and dropping the candidate"
             )
+        on_site = self.onprem.registry_host if self.deployment_model is DeploymentModel.ONPREM and self.onprem else None
+        if (
+            candidate is not None
+            and on_site is not None
+            and not parse_image(candidate.image)[0].startswith(on_site + "/")
+        ):
+            raise ValueError(
+                f"rollout.candidate.image must come from the on-site registry onprem.registryHost '{on_site}', "
+                f"got {candidate.image!r}"
+            )
+        if self.deployment_model is DeploymentModel.EDGE and self.rollout.traffic_router is not None:
+            raise ValueError(
+                "rollout.trafficRouter does not apply to deploymentModel 'edge': devices switch versions in "
+                "waves (edge.candidateMaxWave)"
+            )
+        acceptance = self.rollout.acceptance_test
+        has_cluster = self.deployment_model is not DeploymentModel.EDGE
+        if has_cluster and acceptance.enabled and acceptance.image is None and self.inference.ports.http is None:
+            raise ValueError(
+                "rollout.acceptanceTest: the built-in check speaks REST and inference.ports.http is not set; "
+                "set rollout.acceptanceTest.image to an image whose entrypoint checks over gRPC, or enabled: false"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _integration_rules(self) -> Self:
+        """What each traffic router can enforce at the ingress or gateway; refuse what it cannot."""
+        problems = _router_choice_problems(self.deployment_model, self.rollout.traffic_router)
+        for router in self.traffic_routers():
+            problems += _router_problems(router, self.integration)
+        if problems:
+            raise ValueError("; ".join(dict.fromkeys(problems)))
         return self
 
     @model_validator(mode="after")
@@ -188,3 +242,91 @@ class StackConfig(ConfigModel):
                 "set integration.auth.mode to 'mtls' or 'oidc'"
             )
         return self
+
+    @model_validator(mode="after")
+    def _audit_retention_follows_profile(self) -> Self:
+        """Audit logs are kept at least as long as the compliance profile requires (cloud log groups, archive)."""
+        profile = self.compliance.profile
+        minimum = RETENTION_MINIMUMS[profile]
+        problems = []
+        if self.deployment_model in CLOUD_MODELS:
+            for key, days in (
+                ("cluster.logRetentionDays", self.cluster.log_retention_days),
+                ("network.flowLogRetentionDays", self.network.flow_log_retention_days),
+            ):
+                if days < minimum.log_group_days:
+                    problems.append(
+                        f"{key} is {days} days; compliance.profile '{profile}' keeps audit logs at least "
+                        f"{minimum.log_group_days} days"
+                    )
+        archive = self.monitoring.audit_archive_days
+        if archive is not None and archive < minimum.archive_days:
+            problems.append(
+                f"monitoring.auditArchiveDays is {archive}; compliance.profile '{profile}' keeps the audit archive "
+                f"at least {minimum.archive_days} days (leave it unset for exactly that)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _router_choice_problems(model: DeploymentModel, explicit: TrafficRouter | None) -> list[str]:
+    """An explicit router the model cannot host."""
+    if explicit is TrafficRouter.INGRESS_NGINX and model in CLOUD_MODELS:
+        return [
+            f"rollout.trafficRouter 'ingress-nginx' is for deploymentModel 'onprem'; deploymentModel '{model}' "
+            "exposes through 'aws-alb' (default) or 'gateway-api'"
+        ]
+    if explicit is TrafficRouter.AWS_ALB and model is DeploymentModel.ONPREM:
+        return [
+            "rollout.trafficRouter 'aws-alb' needs the AWS Load Balancer Controller; deploymentModel 'onprem' "
+            "exposes through 'ingress-nginx' (default) or 'gateway-api'"
+        ]
+    return []
+
+
+def _router_problems(router: TrafficRouter, integration: IntegrationConfig) -> list[str]:
+    """Settings ``router`` needs to enforce ``integration``, and what it cannot do at all."""
+    auth = integration.auth
+    oidc = auth.oidc if auth.mode is AuthMode.OIDC else None
+    where = f"trafficRouter '{router}'"
+    problems = []
+    if router is TrafficRouter.GATEWAY_API:
+        if auth.mode is AuthMode.MTLS:
+            problems.append(
+                f"integration.auth.mode 'mtls' with {where}: client certificates are verified on the Gateway's "
+                "listener, which this stack does not own; use 'oidc' or trafficRouter 'ingress-nginx'"
+            )
+        if oidc is not None and oidc.jwks_uri is None:
+            problems.append(f"integration.auth.oidc.jwksUri is needed with {where} (Envoy Gateway JWT keys)")
+    if router is TrafficRouter.AWS_ALB:
+        if auth.mode is AuthMode.MTLS and auth.alb_trust_store_arn is None:
+            problems.append(
+                f"integration.auth.albTrustStoreArn is needed for mode 'mtls' with {where} "
+                "(the ALB verifies client certificates against an ELB trust store)"
+            )
+        missing = [
+            key
+            for key, value in (
+                ("authorizationEndpoint", oidc.authorization_endpoint if oidc else ""),
+                ("tokenEndpoint", oidc.token_endpoint if oidc else ""),
+                ("userInfoEndpoint", oidc.user_info_endpoint if oidc else ""),
+                ("clientSecretName", oidc.client_secret_name if oidc else ""),
+            )
+            if value is None
+        ]
+        if missing:
+            problems.append(
+                f"integration.auth.oidc needs {', '.join(missing)} with {where} (the ALB's authenticate-oidc action)"
+            )
+    if router is TrafficRouter.INGRESS_NGINX and oidc is not None and oidc.auth_url is None:
+        problems.append(
+            f"integration.auth.oidc.authUrl is needed with {where}: ingress-nginx validates tokens "
+            "through an external auth service (e.g. oauth2-proxy)"
+        )
+    if integration.fallback_service is not None and router is not TrafficRouter.INGRESS_NGINX:
+        problems.append(
+            f"integration.fallbackService is not supported with {where} (it cannot send a failing "
+            "backend's requests elsewhere); use trafficRouter 'ingress-nginx' or remove it"
+        )
+    return problems

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .acceptance_test import AcceptanceCheck, AcceptanceTest, AcceptanceTestArgs, Target
 from .common import child_options
+from .config.models import RolloutStrategy
+from .endpoint_auth import EndpointPolicy
 from .labels import (
     APP_NAME_LABEL,
     GPU_RESOURCE,
@@ -21,6 +25,16 @@ from .labels import (
     GPU_TAINT_VALUE,
     TRACK_LABEL,
     Labels,
+)
+from .traffic_split import (
+    CANDIDATE,
+    Rollout,
+    Router,
+    TrafficSplit,
+    TrafficSplitArgs,
+    backends,
+    serving_track,
+    track_service,
 )
 
 RESOURCE_TYPE = "inference:inference_service:InferenceService"
@@ -39,7 +53,6 @@ NLB_CLASS = "service.k8s.aws/nlb"
 RUN_AS_USER = 1000  # the uid Triton and most serving images ship for non-root use
 # Pods a rollout adds above the replica count (the quota of a guarded namespace counts them).
 MAX_SURGE = 1
-CERT_MANAGER_CLUSTER_ISSUER = "cert-manager.io/cluster-issuer"
 MODEL_CACHE_VOLUME = "model-cache"
 
 
@@ -146,33 +159,6 @@ class LoadBalancer:
 
 
 @dataclass(frozen=True)
-class IngressExposure:
-    """A TLS-only Ingress through the cluster's own ingress controller (clusters without an AWS NLB).
-
-    The certificate comes from an existing ``kubernetes.io/tls`` secret in the service's
-    namespace, or from a cert-manager ClusterIssuer, which writes it to ``<service>-tls``.
-    """
-
-    ingress_class: str
-    host: str
-    tls_secret_name: str | None = None
-    cluster_issuer: str | None = None
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    """Controller-specific settings (timeouts, body size, auth)."""
-
-    def __post_init__(self) -> None:
-        if (self.tls_secret_name is None) == (self.cluster_issuer is None):
-            raise ValueError("IngressExposure: set exactly one of tls_secret_name or cluster_issuer")
-
-    def secret_name(self, service_name: str) -> str:
-        return self.tls_secret_name or f"{service_name}-tls"
-
-    def all_annotations(self) -> dict[str, str]:
-        issuer = {CERT_MANAGER_CLUSTER_ISSUER: self.cluster_issuer} if self.cluster_issuer is not None else {}
-        return {**self.annotations, **issuer}
-
-
-@dataclass(frozen=True)
 class ModelCache:
     """A per-pod model cache volume from a StorageClass.
 
@@ -184,6 +170,30 @@ class ModelCache:
     storage_class: str
     size: str
     mount_path: str = "/model-cache"
+
+
+@dataclass(frozen=True)
+class TargetGroupBinding:
+    """Register the pods behind one port of the ClusterIP Service in an existing target group.
+
+    For a load balancer the program owns (its ARN is known, e.g. to publish it over PrivateLink):
+    the AWS Load Balancer Controller only keeps the pod IPs registered (a ``TargetGroupBinding``).
+    """
+
+    port_name: str
+    """``http`` or ``grpc``: the serving port whose pods are registered."""
+    target_group_arn: pulumi.Input[str]
+    security_group_id: pulumi.Input[str] | None = None
+    """The load balancer's security group: the controller lets it reach the pods on that port."""
+
+
+@dataclass(frozen=True)
+class CandidateVersion:
+    """The version a rollout brings in beside the stable one (``args.image``/``args.model_version``)."""
+
+    image: pulumi.Input[str]
+    """Image pinned by digest."""
+    model_version: str
 
 
 @dataclass(frozen=True)
@@ -213,12 +223,22 @@ class InferenceServiceArgs:
     https_egress_to: Sequence[Peer] = ()
     """Model storage (and STS for IRSA): the only HTTPS destinations. DNS is always allowed."""
     load_balancer: LoadBalancer | None = None
-    ingress: IngressExposure | None = None
-    """Expose through the cluster's ingress controller with TLS (instead of, or besides, a load balancer)."""
+    target_group_bindings: Sequence[TargetGroupBinding] = ()
+    """Register the pods in target groups of a load balancer the program owns (AWS Load Balancer Controller)."""
     model_cache: ModelCache | None = None
     """Mounted at ``mount_path``; its path is in ``$(MODEL_CACHE_DIR)``."""
     create_namespace: bool = True
     track: str = "stable"
+    candidate: CandidateVersion | None = None
+    """A second Deployment (track ``candidate``) with its own Service, HPA and PDB."""
+    rollout: Rollout = field(default_factory=Rollout)
+    """Canary weight or blue-green active track; applied by ``router`` and the stable-named Service."""
+    router: Router | None = None
+    """Weighted split and exposure: Gateway API routes, or ALB / ingress-nginx Ingresses (``traffic_split``)."""
+    endpoint: EndpointPolicy = field(default_factory=EndpointPolicy)
+    """Authentication and limits at the router; its mode is annotated on every exposed endpoint."""
+    acceptance: AcceptanceCheck | None = None
+    """A Job after each rollout step that checks every version (:mod:`components.acceptance_test`)."""
     tmp_size_limit: str = "20Gi"
     shm_size_limit: str = "2Gi"
 
@@ -229,6 +249,16 @@ class InferenceServiceArgs:
                 f"InferenceServiceArgs: replicas ({self.replicas}) must be within autoscaling "
                 f"[{scaling.min_replicas}, {scaling.max_replicas}]"
             )
+        unbound = sorted({binding.port_name for binding in self.target_group_bindings} - set(self.ports.named()))
+        if unbound:
+            raise ValueError(
+                f"InferenceServiceArgs.target_group_bindings: port(s) {unbound} are not served; "
+                f"serving ports: {sorted(self.ports.named())}"
+            )
+        if (self.candidate is not None or self.router is not None) and self.track != "stable":
+            raise ValueError(f"InferenceServiceArgs: a rollout needs track 'stable', got {self.track!r}")
+        # Raises when the rollout step needs a candidate that is not there.
+        backends(self.name, self.rollout, self.candidate is not None)
 
 
 class InferenceService(pulumi.ComponentResource):
@@ -240,6 +270,12 @@ class InferenceService(pulumi.ComponentResource):
     """ClusterIP Service name."""
     deployment: k8s.apps.v1.Deployment
     """The serving Deployment (stable track)."""
+    candidate_deployment: k8s.apps.v1.Deployment | None
+    """The candidate track's Deployment, during a rollout."""
+    weights: dict[str, int]
+    """Track -> percentage of requests the router sends it (known at preview)."""
+    acceptance_test: AcceptanceTest | None
+    """The acceptance-test Job block, when enabled."""
     service_url: pulumi.Output[str]
     """How clients reach the service: the load balancer over TLS, or the in-cluster address."""
     cluster_url: pulumi.Output[str]
@@ -272,16 +308,56 @@ class InferenceService(pulumi.ComponentResource):
         self.deployment = self._workload(
             name, account, track=args.track, image=args.image, version=args.model_version, replicas=args.replicas
         )
+        workloads: list[pulumi.Resource] = [self.deployment]
+        self.candidate_deployment = None
+        if args.candidate is not None:
+            self.candidate_deployment = self._workload(
+                name,
+                account,
+                track=CANDIDATE,
+                image=args.candidate.image,
+                version=args.candidate.model_version,
+                replicas=self._candidate_replicas(),
+            )
+            workloads.append(self.candidate_deployment)
         service = self._cluster_ip_service(name)
         self.service_name = service.metadata.apply(lambda m: m.name or args.name)
+        services: list[pulumi.Resource] = [service, *self._track_services(name)]
+        for binding in args.target_group_bindings:
+            self._target_group_binding(name, binding, service)
         self.cluster_url = self._cluster_url()
         self.service_url = (
             self._load_balancer(name, args.load_balancer) if args.load_balancer is not None else self.cluster_url
         )
-        if args.ingress is not None:
-            self.service_url = self._ingress(name, args.ingress)
+        split_backends = backends(args.name, args.rollout, args.candidate is not None)
+        self.weights = {backend.track: backend.weight for backend in split_backends}
+        if args.router is not None:
+            split = TrafficSplit(
+                f"{name}-traffic",
+                TrafficSplitArgs(
+                    name=args.name,
+                    namespace=args.namespace,
+                    labels=self._labels,
+                    ports=args.ports.named(),
+                    backends=split_backends,
+                    router=args.router,
+                    endpoint=args.endpoint,
+                ),
+                # Routes point at the Services by name: they must exist first.
+                child_options(self, self._opts, pulumi.ResourceOptions(depends_on=services)),
+            )
+            self.service_url = split.url
+            services.append(split)
+        self.acceptance_test = None
+        if args.acceptance is not None:
+            self.acceptance_test = self._acceptance_test(name, args.acceptance, depends_on=[*workloads, *services])
         self.register_outputs(
-            {"namespace": self.namespace, "serviceName": self.service_name, "serviceUrl": self.service_url}
+            {
+                "namespace": self.namespace,
+                "serviceName": self.service_name,
+                "serviceUrl": self.service_url,
+                "weights": self.weights,
+            }
         )
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -568,12 +644,103 @@ class InferenceService(pulumi.ComponentResource):
             for port_name, port in self._args.ports.named().items()
         ]
 
+    def _serving_selector(self) -> dict[str, str]:
+        """The stable-named Service's selector: stable, or (blue-green) the active track."""
+        args = self._args
+        track = serving_track(args.rollout, args.candidate is not None)
+        return self._track_selector(CANDIDATE if track == CANDIDATE else args.track)
+
     def _cluster_ip_service(self, name: str) -> core.Service:
         return core.Service(
             f"{name}-svc",
-            metadata=self._meta(self._args.name),
-            spec=core.ServiceSpecArgs(type="ClusterIP", selector=self._app_selector(), ports=self._service_ports()),
+            metadata=self._meta(self._args.name, annotations=self._args.endpoint.auth_annotations()),
+            spec=core.ServiceSpecArgs(type="ClusterIP", selector=self._serving_selector(), ports=self._service_ports()),
             opts=child_options(self, self._opts),
+        )
+
+    def _track_services(self, name: str) -> list[core.Service]:
+        """One Service per track: the router weighs them, the acceptance test checks each."""
+        args = self._args
+        if args.router is None and args.candidate is None and args.acceptance is None:
+            return []  # no rollout: the stable-named Service is the only one anything refers to
+        tracks = [args.track] + ([CANDIDATE] if args.candidate is not None else [])
+        return [
+            core.Service(
+                f"{name}-svc-{track}",
+                metadata=self._meta(track_service(args.name, track), annotations=args.endpoint.auth_annotations()),
+                spec=core.ServiceSpecArgs(
+                    type="ClusterIP", selector=self._track_selector(track), ports=self._service_ports()
+                ),
+                opts=child_options(self, self._opts),
+            )
+            for track in tracks
+        ]
+
+    def _candidate_replicas(self) -> int:
+        # Blue-green: the candidate must carry all traffic at the flip. Canary: the HPA grows it with its share.
+        args = self._args
+        return args.replicas if args.rollout.strategy is RolloutStrategy.BLUE_GREEN else args.autoscaling.min_replicas
+
+    def _acceptance_test(
+        self, name: str, check: AcceptanceCheck, *, depends_on: Sequence[pulumi.Resource]
+    ) -> AcceptanceTest:
+        args = self._args
+        targets = [Target(args.track, track_service(args.name, args.track), args.model_version, args.image)]
+        if args.candidate is not None:
+            targets.append(
+                Target(
+                    CANDIDATE, track_service(args.name, CANDIDATE), args.candidate.model_version, args.candidate.image
+                )
+            )
+        rollout = args.rollout
+        return AcceptanceTest(
+            f"{name}-acceptance",
+            AcceptanceTestArgs(
+                name=args.name,
+                namespace=args.namespace,
+                labels=self._labels,
+                serving_selector=self._app_selector(),
+                ports=args.ports.named(),
+                targets=targets,
+                model_name=args.model_name,
+                readiness_path=args.probes.readiness_path,
+                sample_path=check.sample_path,
+                sample_payload=check.sample_payload,
+                image=check.image,
+                step={"strategy": str(rollout.strategy), "weights": self.weights, "active": str(rollout.active)},
+                timeout_seconds=check.timeout_seconds,
+                # Beside the serving pods, where the serving image is already pulled.
+                node_selector=args.node_selector,
+                tolerate_gpu_taint=args.resources.gpus > 0,
+            ),
+            # After the step is in place: Deployments ready, Services and routes applied.
+            child_options(self, self._opts, pulumi.ResourceOptions(depends_on=list(depends_on))),
+        )
+
+    def _target_group_binding(self, name: str, binding: TargetGroupBinding, service: core.Service) -> None:
+        port = self._args.ports.named()[binding.port_name]
+        spec: dict[str, Any] = {
+            "serviceRef": {"name": self._args.name, "port": port},
+            "targetGroupARN": binding.target_group_arn,
+            # Pod IPs: no NodePort, the load balancer reaches the pods directly.
+            "targetType": "ip",
+        }
+        if binding.security_group_id is not None:
+            spec["networking"] = {
+                "ingress": [
+                    {
+                        "from": [{"securityGroup": {"groupID": binding.security_group_id}}],
+                        "ports": [{"protocol": "TCP", "port": port}],
+                    }
+                ]
+            }
+        k8s.apiextensions.CustomResource(
+            f"{name}-tgb-{binding.port_name}",
+            api_version="elbv2.k8s.aws/v1beta1",
+            kind="TargetGroupBinding",
+            metadata=self._meta(f"{self._args.name}-{binding.port_name}"),
+            spec=spec,
+            opts=child_options(self, self._opts, pulumi.ResourceOptions(depends_on=[service])),
         )
 
     def _cluster_url(self) -> pulumi.Output[str]:
@@ -599,7 +766,7 @@ class InferenceService(pulumi.ComponentResource):
                 type="LoadBalancer",
                 load_balancer_class=NLB_CLASS,
                 load_balancer_source_ranges=list(lb.source_ranges) or None,
-                selector=self._app_selector(),
+                selector=self._serving_selector(),
                 ports=listeners,
             ),
             opts=child_options(self, self._opts),
@@ -613,41 +780,6 @@ class InferenceService(pulumi.ComponentResource):
             )
         )
         return pulumi.Output.format("{0}://{1}:{2}", scheme, host, port)
-
-    def _ingress(self, name: str, ingress: IngressExposure) -> pulumi.Output[str]:
-        args = self._args
-        # REST when served, else gRPC; a gRPC backend needs the controller's own annotation.
-        port_name = "http" if args.ports.http is not None else "grpc"
-        net = k8s.networking.v1
-        net.Ingress(
-            f"{name}-ingress",
-            metadata=self._meta(args.name, annotations=ingress.all_annotations()),
-            spec=net.IngressSpecArgs(
-                ingress_class_name=ingress.ingress_class,
-                tls=[net.IngressTLSArgs(hosts=[ingress.host], secret_name=ingress.secret_name(args.name))],
-                rules=[
-                    net.IngressRuleArgs(
-                        host=ingress.host,
-                        http=net.HTTPIngressRuleValueArgs(
-                            paths=[
-                                net.HTTPIngressPathArgs(
-                                    path="/",
-                                    path_type="Prefix",
-                                    backend=net.IngressBackendArgs(
-                                        service=net.IngressServiceBackendArgs(
-                                            name=args.name, port=net.ServiceBackendPortArgs(name=port_name)
-                                        )
-                                    ),
-                                )
-                            ]
-                        ),
-                    )
-                ],
-            ),
-            opts=child_options(self, self._opts),
-        )
-        # The ingress has a TLS section for its only host: clients use HTTPS.
-        return pulumi.Output.from_input(f"https://{ingress.host}")
 
     @staticmethod
     def _model_cache_volume(cache: ModelCache) -> core.VolumeArgs:

@@ -12,11 +12,11 @@ from components.inference_service import (
     ComputeResources,
     InferenceService,
     InferenceServiceArgs,
-    IngressExposure,
     LoadBalancer,
     ModelCache,
     Peer,
     ServingPorts,
+    TargetGroupBinding,
 )
 from preflight.engine import PlanResult
 
@@ -291,78 +291,33 @@ def test_instances_do_not_collide(plan: PlanResult) -> None:
     assert len(plan.by_type(DEPLOYMENT)) == 3
 
 
-# -- ingress exposure and model cache (clusters without an AWS load balancer) ----------------------
-
-INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+# -- model cache (clusters whose storage is a StorageClass, e.g. on-prem) ----------------------------
 
 
 @pytest.fixture(scope="module")
-def ingress_plan() -> PlanResult:
+def cache_plan() -> PlanResult:
     def build() -> None:
         provider = k8s.Provider("site", kubeconfig="{}")
-        on_site = pulumi.ResourceOptions(providers=[provider])
-        issued = InferenceService(
-            "issued",
+        InferenceService(
+            "cached",
             _args(
-                namespace="issued",
+                namespace="cached",
                 load_balancer=None,
                 service_account_annotations={},
-                ingress=IngressExposure(ingress_class="nginx", host="llm.site.internal", cluster_issuer="site-ca"),
                 model_cache=ModelCache(storage_class="ceph-rbd", size="500Gi"),
             ),
-            on_site,
+            pulumi.ResourceOptions(providers=[provider]),
         )
-        InferenceService(
-            "secret",
-            _args(
-                namespace="secret",
-                load_balancer=None,
-                ingress=IngressExposure(ingress_class="nginx", host="llm2.site.internal", tls_secret_name="llm2-cert"),
-            ),
-            on_site,
-        )
-        pulumi.export("issuedUrl", issued.service_url)
 
     return plan_block(build)
 
 
-def test_no_ingress_and_no_cache_unless_asked(plan: PlanResult) -> None:
-    assert plan.by_type(INGRESS) == []
+def test_no_cache_unless_asked(plan: PlanResult) -> None:
     assert all("ephemeral" not in volume for volume in _pod(plan, "gpu")["volumes"])
 
 
-def test_ingress_uses_the_class_and_serves_tls_for_its_host(ingress_plan: PlanResult) -> None:
-    spec = named(ingress_plan, INGRESS, "issued-ingress").inputs["spec"]
-    assert spec["ingressClassName"] == "nginx"
-    assert spec["tls"] == [{"hosts": ["llm.site.internal"], "secretName": "llm-tls"}]
-    assert spec["rules"][0]["host"] == "llm.site.internal"
-    backend = spec["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend == {"name": "llm", "port": {"name": "http"}}
-
-
-def test_ingress_certificate_from_a_cert_manager_cluster_issuer(ingress_plan: PlanResult) -> None:
-    metadata = named(ingress_plan, INGRESS, "issued-ingress").inputs["metadata"]
-    assert metadata["annotations"]["cert-manager.io/cluster-issuer"] == "site-ca"
-
-
-def test_ingress_certificate_from_an_existing_secret(ingress_plan: PlanResult) -> None:
-    ingress = named(ingress_plan, INGRESS, "secret-ingress").inputs
-    assert ingress["spec"]["tls"] == [{"hosts": ["llm2.site.internal"], "secretName": "llm2-cert"}]
-    assert "cert-manager.io/cluster-issuer" not in ingress["metadata"].get("annotations", {})
-
-
-def test_ingress_service_url_is_https(ingress_plan: PlanResult) -> None:
-    assert ingress_plan.outputs["issuedUrl"] == "https://llm.site.internal"
-
-
-@pytest.mark.parametrize(("secret", "issuer"), [(None, None), ("a", "b")])
-def test_ingress_needs_exactly_one_tls_source(secret: str | None, issuer: str | None) -> None:
-    with pytest.raises(ValueError, match="exactly one of tls_secret_name or cluster_issuer"):
-        IngressExposure(ingress_class="nginx", host="h.example", tls_secret_name=secret, cluster_issuer=issuer)
-
-
-def test_model_cache_is_a_per_pod_volume_from_the_storage_class(ingress_plan: PlanResult) -> None:
-    pod = _pod(ingress_plan, "issued")
+def test_model_cache_is_a_per_pod_volume_from_the_storage_class(cache_plan: PlanResult) -> None:
+    pod = _pod(cache_plan, "cached")
     volume = next(volume for volume in pod["volumes"] if volume["name"] == "model-cache")
     claim = volume["ephemeral"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "ceph-rbd"
@@ -370,7 +325,60 @@ def test_model_cache_is_a_per_pod_volume_from_the_storage_class(ingress_plan: Pl
     assert claim["accessModes"] == ["ReadWriteOnce"]
 
 
-def test_model_cache_is_mounted_and_announced(ingress_plan: PlanResult) -> None:
-    container = _pod(ingress_plan, "issued")["containers"][0]
+def test_model_cache_is_mounted_and_announced(cache_plan: PlanResult) -> None:
+    container = _pod(cache_plan, "cached")["containers"][0]
     assert {"name": "model-cache", "mountPath": "/model-cache"} in container["volumeMounts"]
     assert {"name": "MODEL_CACHE_DIR", "value": "/model-cache"} in container["env"]
+
+
+# -- target group bindings (a load balancer the program owns, e.g. the private cloud's internal NLB) --
+
+TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
+HTTP_TG = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/http/0123456789abcdef"
+GRPC_TG = "arn:aws:elasticloadbalancing:us-east-1:111122223333:targetgroup/grpc/0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def bound_plan() -> PlanResult:
+    def build() -> None:
+        InferenceService(
+            "bound",
+            _args(
+                load_balancer=None,
+                target_group_bindings=[
+                    TargetGroupBinding(port_name="http", target_group_arn=HTTP_TG, security_group_id="sg-0nlb"),
+                    TargetGroupBinding(port_name="grpc", target_group_arn=GRPC_TG),
+                ],
+            ),
+        )
+
+    return plan_block(build)
+
+
+def test_target_group_binding_registers_pod_ips_of_the_cluster_ip_service(bound_plan: PlanResult) -> None:
+    spec = named(bound_plan, TARGET_GROUP_BINDING, "tgb-http").inputs["spec"]
+    assert (spec["serviceRef"], spec["targetGroupARN"], spec["targetType"]) == (
+        {"name": "llm", "port": 8000},
+        HTTP_TG,
+        "ip",
+    )
+
+
+def test_target_group_binding_admits_the_load_balancer_security_group(bound_plan: PlanResult) -> None:
+    spec = named(bound_plan, TARGET_GROUP_BINDING, "tgb-http").inputs["spec"]
+    assert spec["networking"] == {
+        "ingress": [{"from": [{"securityGroup": {"groupID": "sg-0nlb"}}], "ports": [{"protocol": "TCP", "port": 8000}]}]
+    }
+    assert "networking" not in named(bound_plan, TARGET_GROUP_BINDING, "tgb-grpc").inputs["spec"]
+
+
+def test_target_group_binding_is_not_a_load_balancer_service(bound_plan: PlanResult) -> None:
+    assert [res.inputs["spec"]["type"] for res in bound_plan.by_type(SERVICE)] == ["ClusterIP"]
+
+
+def test_target_group_binding_needs_a_served_port() -> None:
+    with pytest.raises(ValueError, match="target_group_bindings"):
+        _args(
+            ports=ServingPorts(http=8000, grpc=None),
+            target_group_bindings=[TargetGroupBinding(port_name="grpc", target_group_arn=GRPC_TG)],
+        )

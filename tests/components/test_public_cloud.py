@@ -7,7 +7,9 @@ import json
 import pytest
 from component_harness import PROJECT, ROOT, named, plan_stack
 
+from components.inference_service import LoadBalancer
 from components.labels import RESERVED_TAG_KEYS
+from components.public_cloud import _with_clients
 from preflight.engine import STACK_TYPE, PlanResult, ProgramError, is_secret, run_program
 from preflight.stackfile import load_stack
 
@@ -41,6 +43,8 @@ def test_exports_the_model_outputs(prod: PlanResult) -> None:
         "serviceUrl",
         "bucketName",
         "imageReference",
+        "trafficWeights",
+        "acceptanceTest",
     }
     assert prod.outputs["clusterName"] == "inference-platform-prod"
     assert is_secret(prod.outputs["kubeconfig"])
@@ -130,13 +134,18 @@ def test_taggable_resources_are_tagged(prod: PlanResult, token: str) -> None:
 
 
 def test_prod_is_exposed_through_an_internal_tls_load_balancer(prod: PlanResult) -> None:
-    lb = named(prod, "kubernetes:core/v1:Service", "service-lb").inputs
-    assert lb["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == "internal"
-    assert lb["spec"]["loadBalancerSourceRanges"] == ["10.20.0.0/16"]
+    # The ALB the AWS Load Balancer Controller makes from the service's Ingress (the traffic split's router).
+    annotations = named(prod, "kubernetes:networking.k8s.io/v1:Ingress", "http-ingress").inputs["metadata"][
+        "annotations"
+    ]
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internal"
+    assert annotations["alb.ingress.kubernetes.io/inbound-cidrs"] == "10.20.0.0/16"
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
 
 
 def test_dev_without_certificate_has_no_load_balancer(dev: PlanResult) -> None:
-    assert [res.inputs["spec"]["type"] for res in dev.by_type("kubernetes:core/v1:Service")] == ["ClusterIP"]
+    assert {res.inputs["spec"]["type"] for res in dev.by_type("kubernetes:core/v1:Service")} == {"ClusterIP"}
+    assert dev.by_type("kubernetes:networking.k8s.io/v1:Ingress") == []
     assert dev.outputs["serviceUrl"] == "http://inference.inference.svc.cluster.local:8000"
 
 
@@ -203,3 +212,16 @@ def test_egress_false_is_refused_before_any_resource() -> None:
     assert error.value.is_config_error
     assert "network.egress" in str(error.value)
     assert "private-cloud" in str(error.value)
+
+
+# -- hooks for models that reuse this one (hybrid's cloud side; exercised end to end in test_hybrid) ---
+
+
+def test_vpn_clients_widen_only_an_internal_load_balancer() -> None:
+    cert = "arn:aws:acm:us-east-1:111122223333:certificate/abc"
+    internal = LoadBalancer(certificate_arn=cert, source_ranges=["10.40.0.0/16"])
+    widened = _with_clients(internal, ["192.168.0.0/16", "10.40.0.0/16"])
+    assert widened is not None
+    assert list(widened.source_ranges) == ["10.40.0.0/16", "192.168.0.0/16"]
+    public = LoadBalancer(certificate_arn=cert, public=True, source_ranges=["198.51.100.0/24"])
+    assert _with_clients(public, ["192.168.0.0/16"]) is public

@@ -39,7 +39,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 # Command modules, in the order `--help` lists them.
-COMMANDS: tuple[str, ...] = ("preflight.plan", "preflight.gate", "preflight.diff")
+COMMANDS: tuple[str, ...] = ("preflight.plan", "preflight.gate", "preflight.diff", "preflight.evidence")
 
 
 class CommandModule(Protocol):

@@ -19,6 +19,11 @@ from typing import Any, Literal
 import pulumi
 
 from .artifact_bucket import ArtifactBucket, ArtifactBucketArgs
+from .aws_load_balancer_controller import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+    LoadBalancerControllerSettings,
+)
 from .common import AwsAccount, child_options
 from .config import GpuNodePoolConfig, StackConfig
 from .device_plugin import DevicePlugin, DevicePluginArgs
@@ -45,7 +50,6 @@ from .inference_service import (
 )
 from .keys import EncryptionKeys, KeyPurpose
 from .labels import GPU_POOL_LABEL, Labels
-from .lb_controller import LoadBalancerController, LoadBalancerControllerArgs, LoadBalancerControllerSettings
 from .model_image import ImageBuild, ModelImage, ModelImageArgs
 from .network import Network
 from .rollout import rollout_exports, service_rollout_args
@@ -222,6 +226,8 @@ def compose_eks_platform(
                     image=controller.image,
                     enable_wafv2=controller.enable_wafv2,
                     env=controller.env,
+                    manage_load_balancers=controller.manage_load_balancers,
+                    target_group_arns=controller.target_group_arns,
                 ),
                 # Its pods run on the system pool; the services' TargetGroupBindings need its CRD.
                 child_options(parent, k8s_child, pulumi.ResourceOptions(depends_on=[system_pool])),

@@ -210,6 +210,10 @@ class Hybrid(pulumi.ComponentResource):
                 "serviceUrls": {name: service.service_url for name, service in self.onprem.services.items()},
                 "namespaces": {name: service.namespace for name, service in self.onprem.services.items()},
                 "imageReference": self.onprem.image_reference,
+                "monitoring": {
+                    "thresholds": self.onprem.monitoring.thresholds,
+                    "alertNames": self.onprem.monitoring.alert_names,
+                },
             },
         }
 

@@ -1,7 +1,13 @@
 """GPU inference service on Kubernetes: hardened Deployment, Service, autoscaling and network isolation.
 
 Works on any cluster reached through the Kubernetes provider passed in ``opts``: the cloud models
-add an IRSA annotation and an AWS NLB; other models pass their own exposure peers.
+add an IRSA annotation and their load balancer; other models pass their own exposure peers.
+
+Staged rollout: a stable version (``image``/``model_version``) and an optional ``candidate``, each
+a Deployment with its HPA and PDB and its own Service (``<name>-stable``, ``<name>-candidate``),
+plus the stable-named Service ``<name>`` (stable, or the active track in blue-green). Routing is
+delegated to :mod:`components.traffic_split`, auth and limits to :mod:`components.endpoint_auth`,
+and the check after each step to :mod:`components.acceptance_test`.
 """
 
 from __future__ import annotations

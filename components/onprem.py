@@ -25,7 +25,7 @@ import pulumi_kubernetes as k8s
 
 from .common import child_options
 from .config import ConfigError, DataClassification, OnpremConfig, StackConfig, parse_image
-from .config.models import TrafficRouter
+from .config.models import ScrapeMode, TrafficRouter
 from .gpu_operator import GPU_PRESENT_LABEL, GpuOperator, GpuOperatorArgs
 from .inference_service import (
     MAX_SURGE,
@@ -39,7 +39,9 @@ from .inference_service import (
     ServingPorts,
 )
 from .labels import Labels
+from .monitoring import ServiceMonitoring
 from .namespace_guardrails import NamespaceGuardrails, NamespaceGuardrailsArgs
+from .observability import ObservedService, observe_cluster
 from .rollout import rollout_exports, service_rollout_args
 from .traffic_split import GatewayApiRouter, NginxRouter, Router
 
@@ -138,6 +140,8 @@ class Onprem(pulumi.ComponentResource):
     """``https://<host>`` of the first workload (the ingress serves TLS only)."""
     namespace: pulumi.Output[str]
     """Namespace of the first workload."""
+    monitoring: ServiceMonitoring
+    """Scrape targets and alert rules of the workloads (GPU metrics: the operator's DCGM exporter)."""
 
     def __init__(self, name: str, args: OnpremArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(RESOURCE_TYPE, name, None, opts)
@@ -160,6 +164,8 @@ class Onprem(pulumi.ComponentResource):
                 install_driver=onprem.install_driver,
                 namespace=onprem.gpu_operator_namespace,
                 labels=args.labels.k8s_labels("gpu-operator", onprem.gpu_operator_chart_version),
+                # The operator's DCGM exporter supplies the GPU metrics: scraped like the services.
+                dcgm_service_monitor=config.monitoring.scrape is ScrapeMode.SERVICE_MONITOR,
             ),
             child_options(self, opts),
         )
@@ -186,6 +192,22 @@ class Onprem(pulumi.ComponentResource):
                 child_options(self, opts, on_cluster),
             )
             self.services[workload.name] = service
+        self.monitoring = observe_cluster(
+            self,
+            name,
+            config=config,
+            labels=args.labels,
+            services=[
+                ObservedService(
+                    name=workload.name,
+                    namespace=workload.namespace,
+                    service=self.services[workload.name],
+                    data_classification=str(workload.data_classification),
+                )
+                for workload in args.workloads
+            ],
+            opts=child_options(self, opts, on_cluster),
+        )
         first = self.services[args.workloads[0].name]
         self.service_url = first.service_url
         self.namespace = first.namespace
@@ -194,6 +216,7 @@ class Onprem(pulumi.ComponentResource):
                 "serviceUrls": {name: service.service_url for name, service in self.services.items()},
                 "namespaces": {name: service.namespace for name, service in self.services.items()},
                 "imageReference": self.image_reference,
+                "monitoringThresholds": self.monitoring.thresholds,
             }
         )
 
@@ -205,6 +228,7 @@ class Onprem(pulumi.ComponentResource):
             "namespace": self.namespace,
             "imageReference": self.image_reference,
             **rollout_exports(first),
+            "monitoring": {"thresholds": self.monitoring.thresholds, "alertNames": self.monitoring.alert_names},
         }
 
 

@@ -29,21 +29,23 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .aws_load_balancer_controller import APP_VERSION as LB_CONTROLLER_VERSION
+from .aws_load_balancer_controller import LoadBalancerControllerSettings
 from .common import child_options
 from .config import ConfigError, PrivateCloudConfig, StackConfig, parse_image
 from .config.models import AuthMode
 from .config.types import RFC1918
+from .dcgm_exporter import IMAGE_TAG as DCGM_IMAGE_TAG
 from .eks_platform import EksPlatform, PlatformOptions, ServiceExposure, compose_eks_platform, plugin_accelerators
-from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs
+from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs, web_acl_name
 from .endpoint_service import EndpointService, EndpointServiceArgs
 from .inference_service import TLS_SSL_POLICY, Peer, TargetGroupBinding
 from .internal_nlb import FIPS_TLS_SSL_POLICY, InternalNlb, InternalNlbArgs, NlbListener
 from .keys import EncryptionKeys, EncryptionKeysArgs, KeyPurpose
 from .labels import AUTH_MODE_KEY, Labels
-from .lb_controller import APP_VERSION as LB_CONTROLLER_VERSION
-from .lb_controller import LoadBalancerControllerSettings
 from .network import Network, NetworkArgs
-from .rollout import cloud_router
+from .observability import CloudObservability, nlb_target, observe_eks_platform, platform_services
+from .rollout import alb_exposed, cloud_router
 from .tenant_link import TransitGatewayLink, TransitGatewayLinkArgs
 from .vpc_endpoints import VpcEndpoints, VpcEndpointsArgs, fips_served
 
@@ -106,6 +108,15 @@ def config_problems(config: StackConfig) -> list[str]:
         )
     elif not in_region.match(controller_image):
         problems.append(f"privateCloud.loadBalancerControllerImage: must come from {ecr} (got {controller_image!r})")
+    dcgm_image = config.monitoring.dcgm_exporter_image
+    if config.monitoring.dcgm_exporter and dcgm_image is None:
+        problems.append(
+            "monitoring.dcgmExporterImage: the DCGM exporter runs on the GPU nodes and the VPC has no path to "
+            f"nvcr.io; mirror nvcr.io/nvidia/k8s/dcgm-exporter:{DCGM_IMAGE_TAG} into {ecr} and set it pinned by "
+            "digest, or set monitoring.dcgmExporter: false (got None)"
+        )
+    elif dcgm_image is not None and not in_region.match(dcgm_image):
+        problems.append(f"monitoring.dcgmExporterImage: must come from {ecr} (got {dcgm_image!r})")
     if config.compliance.profile.fedramp and not private.use_fips_endpoints:
         problems.append(
             f"privateCloud.useFipsEndpoints: compliance.profile '{config.compliance.profile}' requires FIPS "
@@ -174,6 +185,8 @@ class PrivateCloud(pulumi.ComponentResource):
     """The PrivateLink endpoint service, when consumers are configured."""
     tenant_link: TransitGatewayLink | None
     """The Transit Gateway attachment, when configured."""
+    observability: CloudObservability
+    """Service monitoring, DCGM exporter, CloudWatch alarms and the audit archive."""
 
     def __init__(
         self, name: str, config: StackConfig, labels: Labels, opts: pulumi.ResourceOptions | None = None
@@ -225,6 +238,47 @@ class PrivateCloud(pulumi.ComponentResource):
             child,
         )
         self.load_balancer = self._load_balancer(name, config, private=private, network=network, tags=tags, child=child)
+        exposure = ServiceExposure(
+            # The NLB (and kubelet probes) reach the pods from the node subnets.
+            ingress_cidrs=network.private_subnet_cidrs,
+            # STS and KMS answer on interface endpoints inside the VPC; S3 on its public addresses through
+            # the gateway endpoint, the only route out of the VPC.
+            https_egress_to=[
+                Peer(cidr=network.vpc_cidr),
+                Peer(cidr="0.0.0.0/0", except_cidrs=[str(block) for block in RFC1918]),
+            ],
+            target_group_bindings=[
+                TargetGroupBinding(
+                    port_name=port_name,
+                    target_group_arn=self.load_balancer.target_group_arns[listener],
+                    security_group_id=self.load_balancer.security_group_id,
+                )
+                for listener, port_name in (("https", "http"), ("grpcs", "grpc"))
+                if listener in self.load_balancer.target_group_arns
+            ],
+            # The staged rollout's weighted split: an internal ALB made by the AWS Load Balancer Controller.
+            # The NLB above (and PrivateLink) reaches the stable-named Service: the stable track during a
+            # canary, the active track in blue-green.
+            router=cloud_router(
+                config,
+                ssl_policy=_ssl_policy(config, private),
+                source_ranges=[network.vpc_cidr, *private.tenant_cidrs, *config.exposure.allowed_cidrs],
+                tags=tags,
+                waf_acl_name=(
+                    AlbRateLimit(
+                        f"{name}-rate-limit",
+                        AlbRateLimitArgs(
+                            acl_name=web_acl_name(pulumi.get_project(), pulumi.get_stack()),
+                            rate_limit_rps=config.integration.rate_limit_rps,
+                            tags=tags,
+                        ),
+                        child,
+                    ).acl_name
+                    if alb_exposed(config)
+                    else None
+                ),
+            ),
+        )
         self.platform = compose_eks_platform(
             self,
             name,
@@ -232,39 +286,7 @@ class PrivateCloud(pulumi.ComponentResource):
             labels=labels,
             keys=keys,
             network=network,
-            exposure=ServiceExposure(
-                # The NLB (and kubelet probes) reach the pods from the node subnets.
-                ingress_cidrs=network.private_subnet_cidrs,
-                # STS and KMS answer on interface endpoints inside the VPC; S3 on its public addresses through
-                # the gateway endpoint, the only route out of the VPC.
-                https_egress_to=[
-                    Peer(cidr=network.vpc_cidr),
-                    Peer(cidr="0.0.0.0/0", except_cidrs=[str(block) for block in RFC1918]),
-                ],
-                target_group_bindings=[
-                    TargetGroupBinding(
-                        port_name=port_name,
-                        target_group_arn=self.load_balancer.target_group_arns[listener],
-                        security_group_id=self.load_balancer.security_group_id,
-                    )
-                    for listener, port_name in (("https", "http"), ("grpcs", "grpc"))
-                    if listener in self.load_balancer.target_group_arns
-                ],
-                # The staged rollout's weighted split: an internal ALB made by the AWS Load Balancer Controller.
-                # The NLB above (and PrivateLink) reaches the stable-named Service: the stable track during a
-                # canary, the active track in blue-green.
-                router=cloud_router(
-                    config,
-                    ssl_policy=_ssl_policy(config, private),
-                    source_ranges=[network.vpc_cidr, *private.tenant_cidrs, *config.exposure.allowed_cidrs],
-                    tags=tags,
-                    waf_acl_arn=AlbRateLimit(
-                        f"{name}-rate-limit",
-                        AlbRateLimitArgs(rate_limit_rps=config.integration.rate_limit_rps, tags=tags),
-                        child,
-                    ).arn,
-                ),
-            ),
+            exposure=exposure,
             opts=aws_opts,
             options=PlatformOptions(
                 placement_tenancy="dedicated",
@@ -280,8 +302,22 @@ class PrivateCloud(pulumi.ComponentResource):
                 load_balancer_controller=LoadBalancerControllerSettings(
                     image=private.load_balancer_controller_image,
                     env=_fips_env(config.region, private, LB_CONTROLLER_AWS_SERVICES),
+                    # The NLB's target groups are the program's: the controller may register pods in them by ARN.
+                    target_group_arns=list(self.load_balancer.target_group_arns.values()),
                 ),
             ),
+        )
+        self.observability = observe_eks_platform(
+            self,
+            name,
+            config=config,
+            labels=labels,
+            network=network,
+            platform=self.platform,
+            services=platform_services(self.platform, None, config),
+            router=exposure.router,
+            opts=aws_opts,
+            network_load_balancers=[nlb_target("nlb", self.load_balancer.arn, self.load_balancer.target_group_arns)],
         )
         self.endpoint_service = None
         if private.endpoint_service_allowed_principals:
@@ -351,6 +387,7 @@ class PrivateCloud(pulumi.ComponentResource):
                 service_url=pulumi.Output.format("{0}://{1}:{2}", scheme, self.load_balancer.dns_name, port)
             ),
             "endpointServiceName": self.endpoint_service.service_name if self.endpoint_service else None,
+            "monitoring": self.observability.exports(),
         }
 
 

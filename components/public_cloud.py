@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import pulumi
 
 from .artifact_bucket import ArtifactBucket
+from .aws_load_balancer_controller import LoadBalancerControllerSettings
 from .common import child_options
 from .config import ConfigError, ExposureMode, StackConfig
 from .config.types import RFC1918
@@ -32,13 +33,14 @@ from .eks_platform import (
     cluster_name,
     compose_eks_platform,
 )
-from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs
+from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs, web_acl_name
 from .inference_service import TLS_SSL_POLICY, InferenceService, LoadBalancer, Peer
 from .keys import EncryptionKeys, EncryptionKeysArgs, KeyPurpose
 from .labels import Labels
 from .model_image import ModelImage
 from .network import Network, NetworkArgs
-from .rollout import check_cloud_exposure, cloud_router
+from .observability import CloudObservability, observe_eks_platform, platform_services
+from .rollout import alb_exposed, check_cloud_exposure, cloud_router
 from .traffic_split import AlbRouter
 
 __all__ = [
@@ -85,6 +87,8 @@ class PublicCloud(pulumi.ComponentResource):
     """The network block (VPC, subnets, route tables)."""
     keys: EncryptionKeys
     """The encryption keys block."""
+    observability: CloudObservability
+    """Service monitoring, DCGM exporter, CloudWatch alarms and the audit archive."""
 
     def __init__(
         self,
@@ -123,12 +127,17 @@ class PublicCloud(pulumi.ComponentResource):
             child,
         )
         rate_limit = None
-        if cloud_router(config, ssl_policy=TLS_SSL_POLICY, source_ranges=(), tags={}, waf_acl_arn=None) is not None:
+        if alb_exposed(config):
             rate_limit = AlbRateLimit(
                 f"{name}-rate-limit",
-                AlbRateLimitArgs(rate_limit_rps=config.integration.rate_limit_rps, tags=tags),
+                AlbRateLimitArgs(
+                    acl_name=web_acl_name(pulumi.get_project(), pulumi.get_stack()),
+                    rate_limit_rps=config.integration.rate_limit_rps,
+                    tags=tags,
+                ),
                 child,
             )
+        exposure = _exposure(config, network, client_cidrs, rate_limit, tags)
         platform = compose_eks_platform(
             self,
             name,
@@ -136,9 +145,17 @@ class PublicCloud(pulumi.ComponentResource):
             labels=labels,
             keys=keys,
             network=network,
-            exposure=_exposure(config, network, client_cidrs, rate_limit, tags),
+            exposure=exposure,
             opts=opts,
-            options=PlatformOptions(workloads=workloads),
+            options=PlatformOptions(
+                workloads=workloads,
+                # The ALB of the canary split (an Ingress) exists only through the AWS Load Balancer Controller.
+                load_balancer_controller=(
+                    LoadBalancerControllerSettings(enable_wafv2=rate_limit is not None)
+                    if isinstance(exposure.router, AlbRouter) or exposure.load_balancer is not None
+                    else None
+                ),
+            ),
         )
         self.platform = platform
         self.cluster = platform.cluster
@@ -146,11 +163,22 @@ class PublicCloud(pulumi.ComponentResource):
         self.image = platform.image
         self.services = platform.services
         self.service = platform.service
+        self.observability = observe_eks_platform(
+            self,
+            name,
+            config=config,
+            labels=labels,
+            network=network,
+            platform=platform,
+            services=platform_services(platform, workloads, config),
+            router=exposure.router,
+            opts=opts,
+        )
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, Any]:
         """The stack outputs of this model."""
-        return self.platform.exports()
+        return {**self.platform.exports(), "monitoring": self.observability.exports()}
 
 
 def _exposure(
@@ -167,7 +195,7 @@ def _exposure(
         # Internal: clients inside the VPC only.
         source_ranges=[network.vpc_cidr],
         tags=tags,
-        waf_acl_arn=rate_limit.arn if rate_limit is not None else None,
+        waf_acl_name=rate_limit.acl_name if rate_limit is not None else None,
     )
     if isinstance(router, AlbRouter):
         router = _with_clients(router, client_cidrs)

@@ -45,6 +45,7 @@ def test_exports_the_model_outputs(prod: PlanResult) -> None:
         "imageReference",
         "trafficWeights",
         "acceptanceTest",
+        "monitoring",
     }
     assert prod.outputs["clusterName"] == "inference-platform-prod"
     assert is_secret(prod.outputs["kubeconfig"])
@@ -156,7 +157,7 @@ def test_service_accepts_traffic_only_from_node_and_load_balancer_subnets(prod: 
 
 
 def test_bucket_policy_is_known_at_preview_and_denies_plain_http(prod: PlanResult) -> None:
-    policy = json.loads(prod.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = json.loads(named(prod, "aws:s3/bucketPolicy:BucketPolicy", "artifacts-policy").inputs["policy"])
     deny = next(s for s in policy["Statement"] if s["Effect"] == "Deny")
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     allow = next(s for s in policy["Statement"] if s["Effect"] == "Allow")
@@ -182,7 +183,7 @@ def test_kubernetes_resources_never_use_a_default_provider(prod: PlanResult) -> 
 
 
 def test_device_plugin_targets_the_al2023_gpu_nodes(prod: PlanResult) -> None:
-    values = prod.one("kubernetes:helm.sh/v3:Release").inputs["values"]
+    values = named(prod, "kubernetes:helm.sh/v3:Release", "device-plugin-release").inputs["values"]
     terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
     assert terms[0]["matchExpressions"][0]["values"] == ["nvidia"]
 

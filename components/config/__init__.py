@@ -2,13 +2,30 @@
 
 from .loader import SECRET_KEYS, ConfigError, config_keys, load_config, validate
 from .models import (
+    Accel,
+    AcceptanceTestConfig,
+    ActiveVersion,
+    AuthConfig,
+    AuthMode,
+    CandidateConfig,
     EdgeConfig,
     EdgeDevice,
+    EdgeShardConfig,
     HybridConfig,
+    HybridWorkload,
+    HypercareConfig,
+    IntegrationConfig,
     MonitoringConfig,
+    OidcConfig,
     OnpremConfig,
     PrivateCloudConfig,
     RolloutConfig,
+    RolloutStrategy,
+    ScrapeMode,
+    ShardBy,
+    Side,
+    ThresholdsConfig,
+    TrafficRouter,
 )
 from .sections import (
     AutoscalingConfig,

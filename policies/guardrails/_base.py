@@ -8,12 +8,14 @@ gate and the evidence tools (``guardrails.catalog()``).
 from __future__ import annotations
 
 import copy
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import (
+    Policy,
     PolicyComplianceFramework,
     PolicyConfigSchema,
     ReportViolation,
@@ -165,6 +167,16 @@ def _common_kwargs(spec: Spec) -> dict[str, Any]:
     }
 
 
+# Policies built by resource_policy(): for a resource type their spec does not list they report nothing, so the
+# pack's server (guardrails._server) may skip them for such resources without changing any response.
+_TYPE_GATED: weakref.WeakKeyDictionary[Policy, Spec] = weakref.WeakKeyDictionary()
+
+
+def type_gate(policy: Policy) -> Spec | None:
+    """The spec whose resource types ``policy`` is limited to, if :func:`resource_policy` built it."""
+    return _TYPE_GATED.get(policy)
+
+
 def resource_policy(spec: Spec, check: ResourceCheck) -> ResourceValidationPolicy:
     """A resource policy that runs ``check`` only on the spec's resource types, with defaults filled in."""
 
@@ -174,7 +186,9 @@ def resource_policy(spec: Spec, check: ResourceCheck) -> ResourceValidationPolic
         config = merged_config(spec, args.get_config())
         check(args, lambda message: report_violation(message, None), config)
 
-    return ResourceValidationPolicy(name=spec.name, validate=validate, **_common_kwargs(spec))
+    policy = ResourceValidationPolicy(name=spec.name, validate=validate, **_common_kwargs(spec))
+    _TYPE_GATED[policy] = spec
+    return policy
 
 
 def stack_policy(spec: Spec, check: StackCheck) -> StackValidationPolicy:

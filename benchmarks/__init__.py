@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``, ``make bench-edge``): scripts that print figures, never timed tests."""

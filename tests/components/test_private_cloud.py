@@ -143,7 +143,8 @@ def test_eks_api_endpoint_is_private_only(plan: PlanResult) -> None:
 
 def test_every_key_is_a_rotating_customer_managed_cmk(plan: PlanResult) -> None:
     keys = plan.by_type(KEY)
-    assert len(keys) == 5
+    # The five purpose keys, the audit archive's and the alarm topic's.
+    assert len(keys) == 7
     for key in keys:
         assert key.inputs["enableKeyRotation"] is True, key.name
         assert key.inputs["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT", key.name
@@ -258,7 +259,7 @@ def test_device_plugin_runs_the_mirrored_image_by_digest(plan: PlanResult) -> No
 def test_load_balancer_controller_runs_the_mirrored_image_with_fips_endpoints(plan: PlanResult) -> None:
     values = named(plan, RELEASE, "lb-controller-release").inputs["values"]
     assert ecr_registry_pattern(REGION).match(values["image"]["repository"] + "/")
-    assert values["image"]["tag"].startswith("v2.7.2@sha256:")
+    assert values["image"]["tag"].startswith("v2.17.1@sha256:")
     # GovCloud: the FIPS hostnames of EC2, ELB and STS are the standard ones the endpoints serve.
     assert values["env"] == {"AWS_USE_FIPS_ENDPOINT": "true"}
 

@@ -10,7 +10,9 @@ class ConfigModel(BaseModel):
     """Strict, immutable config section.
 
     ``extra="forbid"`` turns a misspelt key into an error instead of a silently
-    ignored setting; ``to_camel`` aliases match the YAML keys users write.
+    ignored setting; ``to_camel`` aliases match the YAML keys users write. Each
+    field's docstring becomes its ``description``, the "meaning" column of the
+    config reference (``components.config.reference``).
     """
 
     model_config = ConfigDict(
@@ -20,6 +22,7 @@ class ConfigModel(BaseModel):
         frozen=True,
         use_enum_values=False,
         validate_default=True,
+        use_attribute_docstrings=True,
     )
 
 

@@ -41,16 +41,19 @@ class PrivateCloudConfig(ConfigModel):
     """Tenant-isolated AWS: dedicated tenancy, PrivateLink only, no internet path."""
 
     use_fips_endpoints: bool = True
-    # Optional link to the tenant's own network (Transit Gateway attachment).
+    """FIPS AWS endpoints (provider, VPC endpoints, pod SDKs) and FIPS TLS policy; FedRAMP needs true."""
     transit_gateway_id: Annotated[str, Field(pattern=r"^tgw-[0-9a-f]{8,17}$")] | None = None
+    """Transit Gateway to attach the VPC to, linking the tenant's own network."""
     tenant_cidrs: list[PrivateCidr] = Field(default_factory=list)
-    # Publish the service to consumer VPCs as a PrivateLink endpoint service (acceptance always required).
+    """Tenant networks routed via the Transit Gateway and admitted as clients; disjoint from network.cidr."""
     endpoint_service_allowed_principals: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::[0-9]{12}:.+$")]] = (
         Field(default_factory=list)
     )
-    # The VPC has no path to nvcr.io or public.ecr.aws: add-on images, mirrored into the region's ECR.
+    """IAM principals that may request PrivateLink connections to the NLB; non-empty publishes it (with acceptance)."""
     device_plugin_image: PinnedImage | None = None
+    """NVIDIA device plugin mirrored into the region's ECR, by digest (no path to nvcr.io); needed by `nvidia` pools."""
     load_balancer_controller_image: PinnedImage | None = None
+    """AWS Load Balancer Controller mirrored into the region's ECR, by digest (no path to public.ecr.aws); required."""
 
     @model_validator(mode="after")
     def _tenant_link(self) -> Self:
@@ -63,22 +66,31 @@ class OnpremConfig(ConfigModel):
     """An existing Kubernetes cluster reached by kubeconfig (secret key ``kubeconfig``)."""
 
     context: Annotated[str, Field(min_length=1)]
+    """Context in the `kubeconfig` secret to use for the site's cluster."""
     site: K8sName = "site-a"
-    # Images come only from this on-site registry, pinned by digest.
+    """Name of the data-centre site; validated only, no component reads it yet."""
     registry_host: Annotated[str, Field(pattern=_HOST_PORT)]
+    """On-site registry (`host[:port]`) every image must come from, pinned by digest."""
     storage_class: K8sName = "standard"
+    """StorageClass of each pod's model-cache volume."""
     model_cache_size: Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi|Ti)$")] = "200Gi"
+    """Size of each pod's model-cache volume (`Mi`, `Gi` or `Ti`); its mount path is in env `MODEL_CACHE_DIR`."""
     ingress_class: K8sName = "nginx"
-    # Namespace of the ingress controller's pods: the only source the service's NetworkPolicy admits.
+    """IngressClass of the site's ingress-nginx controller."""
     ingress_namespace: K8sName = "ingress-nginx"
+    """Namespace of the ingress controller's pods: the only source the service's NetworkPolicy admits."""
     hostname: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")] = "inference.example.internal"
-    # TLS for the ingress: an existing kubernetes.io/tls secret, or a cert-manager ClusterIssuer that issues one.
+    """Ingress host: the service is `https://<hostname>`, gRPC `grpc.<hostname>` (hybrid: `<workload>.<hostname>`)."""
     tls_secret_name: K8sName | None = None
+    """Existing `kubernetes.io/tls` secret in the service's namespace; set exactly one of this and certManagerIssuer."""
     cert_manager_issuer: K8sName | None = None
+    """cert-manager ClusterIssuer that issues the ingress certificate into `<service>-tls`."""
     gpu_operator_chart_version: Annotated[str, Field(pattern=_SEMVER)] = "v25.3.0"
-    # On-prem nodes usually lack the NVIDIA driver; the operator installs it.
+    """NVIDIA GPU Operator Helm chart version; it also pins the operator's component images."""
     install_driver: bool = True
+    """Let the GPU Operator install the NVIDIA driver; false for nodes with a preinstalled driver."""
     gpu_operator_namespace: K8sName = "gpu-operator"
+    """Namespace the GPU Operator is installed in."""
 
     @model_validator(mode="after")
     def _tls_source(self) -> Self:
@@ -103,18 +115,24 @@ def _default_placement() -> dict[DataClassification, Side]:
 
 class HybridWorkload(ConfigModel):
     name: K8sName
+    """Workload name, unique; it runs in namespace `<inference.namespace>-<name>`."""
     data_classification: DataClassification
+    """Data the workload handles; hybrid.placement maps it to the side it runs on."""
 
 
 class HybridConfig(ConfigModel):
     """Cloud side + on-prem side, joined by a site-to-site VPN."""
 
     customer_gateway_ip: Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,3}){3}$")]
+    """Public IPv4 address of the site's VPN device (not private, loopback or 0.0.0.0)."""
     bgp_asn: Annotated[int, Field(ge=1, le=4294967294, strict=True)] = 65000
+    """ASN of the site's customer gateway (routing is static; AWS still requires one)."""
     onprem_cidrs: Annotated[list[PrivateCidr], Field(min_length=1)]
-    # data classification -> side; a classification placed on-prem never runs in the cloud.
+    """Site networks routed over the VPN, disjoint from network.cidr; the cloud side's load balancer admits them."""
     placement: dict[DataClassification, Side] = Field(default_factory=_default_placement)
+    """Side each data classification runs on; a classification placed on-prem never runs in the cloud."""
     workloads: Annotated[list[HybridWorkload], Field(min_length=1)]
+    """Services to run, each on its classification's side; both sides need at least one."""
 
     @model_validator(mode="after")
     def _rules(self) -> Self:
@@ -166,13 +184,19 @@ ServingAddress = Annotated[str, AfterValidator(_serving_address)]
 
 class EdgeDevice(ConfigModel):
     name: K8sName
+    """Device name, unique in the fleet; names its resources and decides its hash shard."""
     host: SshHost
-    # The device-local address the service binds to (never 0.0.0.0).
+    """Docker host over SSH, `ssh://user@host[:port]`; its host key must already be known."""
     serving_address: ServingAddress
+    """The device's own IPv4 address the container's ports are published on (never 0.0.0.0)."""
     site: K8sName
+    """Site of the device (label `inference.platform/site`); shard by `site` selects on it."""
     residency_zone: K8sName
+    """Where this device's data stays; replaces compliance.residencyZone in its container labels."""
     accelerator: Accel = Accel.NVIDIA
+    """`nvidia`: discrete GPU (`--gpus all`); `jetson`: NVIDIA container runtime; `none`: CPU only."""
     wave: Annotated[int, Field(ge=0, le=100, strict=True)] = 1
+    """Rollout wave (0-100); devices in waves up to edge.candidateMaxWave run the candidate."""
 
 
 class ShardBy(StrEnum):
@@ -193,10 +217,13 @@ class EdgeShardConfig(ConfigModel):
     """Selects the devices this stack manages, so a large fleet is split across stacks."""
 
     by: ShardBy
-    # by=site: the site names in this shard; by=hash: index of `count` hash buckets.
+    """How the fleet is split among stacks: `site` by listed sites, `hash` by sha256 of the device name."""
     sites: list[K8sName] = Field(default_factory=list)
+    """by `site`: the sites whose devices this stack manages."""
     index: Annotated[int, Field(ge=0, strict=True)] = 0
+    """by `hash`: the bucket this stack manages, 0 to count - 1."""
     count: Annotated[int, Field(ge=1, le=1024, strict=True)] = 1
+    """by `hash`: number of buckets (stacks) the fleet is split into (1-1024)."""
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -227,16 +254,23 @@ class EdgeConfig(ConfigModel):
     """
 
     devices: Annotated[list[EdgeDevice], Field(min_length=1)]
-    # Devices in waves <= this run the rollout candidate; None = every device on stable.
+    """The whole fleet (every shard's stack may list all of it); names unique."""
     candidate_max_wave: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
+    """Devices in waves <= this (0-100) run rollout.candidate; unset = every device on stable."""
     shard: EdgeShardConfig | None = None
+    """Selects the devices this stack manages; unset = every device."""
     memory_limit_mb: Annotated[int, Field(ge=256, strict=True)] = 8192
+    """Memory limit of each container, MB (at least 256); no swap on top."""
     cpus: Annotated[float, Field(ge=0.01, le=256)] = 4.0
-    # Size of the tmpfs mounted on /tmp (the root filesystem is read-only).
+    """CPUs each container may use (0.01-256)."""
     tmp_size_mb: Annotated[int, Field(ge=1, le=65536, strict=True)] = 256
+    """Size of the tmpfs on /tmp, MB (1-65536; the root filesystem is read-only)."""
     log_max_size: Annotated[str, Field(pattern=r"^[0-9]+[kmg]$")] = "50m"
+    """Size at which a container's json-file log rotates (`k`, `m` or `g`)."""
     log_max_files: Annotated[int, Field(ge=1, le=100, strict=True)] = 5
+    """Log files kept per container (1-100)."""
     run_as_user: Annotated[str, Field(pattern=r"^[1-9][0-9]{2,}(:[0-9]+)?$")] = "10001:10001"
+    """`uid[:gid]` the container runs as; uid 100 or higher (never root)."""
 
     @model_validator(mode="after")
     def _fleet(self) -> Self:
@@ -293,36 +327,45 @@ class ActiveVersion(StrEnum):
 
 class CandidateConfig(ConfigModel):
     image: PinnedImage
+    """Candidate image, pinned by digest; a different digest from the stable image."""
     model_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    """Model version the candidate serves (`MODEL_VERSION`, the version label)."""
 
 
 class AcceptanceTestConfig(ConfigModel):
     """The Job run after each rollout step: readiness and a sample request against each version, in-cluster."""
 
     enabled: bool = True
-    # None: the serving image runs the built-in check (python3, KServe v2 REST). Set: this image's own
-    # entrypoint runs with the targets in its environment (e.g. a gRPC check); exit 0 passes.
+    """Run the check after each rollout step (Kubernetes models); a failing Job fails `pulumi up`."""
     image: PinnedImage | None = None
-    # {model} is replaced by inference.model.name.
+    """Check image by digest; its entrypoint runs with the targets in env, exit 0 passes; unset = built-in REST."""
     sample_path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/v2/models/{model}/infer"
-    # A request the model accepts (JSON). None: only readiness and the model's metadata are checked.
+    """Path the sample request is POSTed to; `{model}` becomes inference.model.name."""
     sample_payload: Annotated[str, AfterValidator(_json_text)] | None = None
+    """JSON request the model accepts; unset = only readiness and the model's metadata are checked."""
     timeout_seconds: Annotated[int, Field(ge=10, le=3600, strict=True)] = 300
+    """Seconds the check waits for the versions to become ready (10-3600); the Job is stopped 120 s later."""
 
 
 class RolloutConfig(ConfigModel):
     """Staged rollout: the stable version is ``inference.image``/``inference.model.version``."""
 
     strategy: RolloutStrategy = RolloutStrategy.CANARY
+    """`canary`: canaryWeight percent goes to the candidate; `blue-green`: candidate at full size, `active` gets all."""
     candidate: CandidateConfig | None = None
-    # Canary: percentage of requests sent to the candidate.
+    """The version rolled out beside the stable one; unset = stable only."""
     canary_weight: Percent = 0
-    # Blue-green: which version the Service/route points at.
+    """canary: percent of requests sent to the candidate."""
     active: ActiveVersion = ActiveVersion.STABLE
+    """blue-green: the version the stable-named Service sends all traffic to."""
     traffic_router: TrafficRouter | None = None
+    """`gateway-api`: HTTPRoutes on an existing Gateway; others: Ingresses; unset = aws-alb (cloud), ingress-nginx."""
     gateway_name: K8sName | None = None
+    """gateway-api: the existing Gateway the HTTPRoutes attach to (required there)."""
     gateway_namespace: K8sName | None = None
+    """gateway-api: the Gateway's namespace; unset = the service's namespace."""
     acceptance_test: AcceptanceTestConfig = Field(default_factory=AcceptanceTestConfig)
+    """The check run after each rollout step."""
 
     @model_validator(mode="after")
     def _candidate_needed(self) -> Self:
@@ -358,26 +401,32 @@ _HTTPS_URL = r"^https://[^\s]+$"
 
 class OidcConfig(ConfigModel):
     issuer: Annotated[str, Field(pattern=_HTTPS_URL)]
+    """Token issuer, an https URL."""
     audiences: Annotated[list[str], Field(min_length=1)]
-    # gateway-api (Envoy Gateway): the keys the gateway validates tokens with.
+    """Audiences a token must carry (checked by the gateway-api JWT provider)."""
     jwks_uri: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
-    # aws-alb: the ALB's authenticate-oidc action needs the IdP's endpoints and a client.
+    """gateway-api: JWKS URL of the keys Envoy Gateway validates tokens with (required there)."""
     authorization_endpoint: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    """aws-alb: the IdP's authorization endpoint for authenticate-oidc (required there)."""
     token_endpoint: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    """aws-alb: the IdP's token endpoint (required there)."""
     user_info_endpoint: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
-    # aws-alb: a Kubernetes secret in the service's namespace with keys clientID and clientSecret.
+    """aws-alb: the IdP's user-info endpoint (required there)."""
     client_secret_name: K8sName | None = None
-    # ingress-nginx: an external auth service (e.g. oauth2-proxy) that validates the bearer token.
+    """aws-alb: Kubernetes secret in the service's namespace with keys clientID, clientSecret."""
     auth_url: Annotated[str, Field(pattern=_HTTPS_URL)] | None = None
+    """ingress-nginx: external auth service (e.g. oauth2-proxy) that validates the bearer token."""
 
 
 class AuthConfig(ConfigModel):
     mode: AuthMode = AuthMode.NONE
-    # mtls: a Kubernetes secret holding the client CA bundle (key ca.crt).
+    """`mtls`: client certificates; `oidc`: bearer tokens; `none`: no authentication (refused unless baseline)."""
     client_ca_secret: K8sName | None = None
-    # mtls on aws-alb: the ELB trust store (the CA bundle as the ALB verifies it).
+    """mtls: Kubernetes secret with the client CA bundle (key `ca.crt`) in the service's namespace."""
     alb_trust_store_arn: Arn | None = None
+    """mtls on aws-alb: the ELB trust store holding the client CA bundle the ALB verifies against."""
     oidc: OidcConfig | None = None
+    """oidc: the identity provider's settings (required with mode oidc)."""
 
     @model_validator(mode="after")
     def _mode_settings(self) -> Self:
@@ -392,11 +441,15 @@ class IntegrationConfig(ConfigModel):
     """Client-facing surface: authentication and limits at the ingress or gateway."""
 
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    """How clients authenticate at the router."""
     request_timeout_seconds: Annotated[int, Field(ge=1, le=3600, strict=True)] = 60
+    """Seconds a request may take at the router, 1-3600 (nginx proxy timeouts, ALB idle timeout, REST HTTPRoute)."""
     max_body_size_mb: Annotated[int, Field(ge=1, le=1024, strict=True)] = 16
+    """Largest request body, MB, 1-1024 (ingress-nginx, Envoy Gateway REST routes; the ALB has no such limit)."""
     rate_limit_rps: Annotated[int, Field(ge=1, le=100000, strict=True)] = 50
-    # Requests go here when the candidate is unhealthy.
+    """Requests per second allowed at the router, 1-100000 (per client IP on ingress-nginx and the ALB's WAF)."""
     fallback_service: K8sName | None = None
+    """ingress-nginx only: Service in the namespace that answers when the backend fails with 502, 503 or 504."""
 
 
 class ScrapeMode(StrEnum):
@@ -408,22 +461,28 @@ class ThresholdsConfig(ConfigModel):
     """Alert thresholds (Prometheus rules and CloudWatch alarms) outside a hypercare window."""
 
     p95_latency_ms: Annotated[int, Field(ge=1, strict=True)] = 1000
+    """p95 inference latency that fires the latency alert (worst pod) and the ALB p95 alarm, ms."""
     error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 2.0
+    """Failed share of inference requests that fires the error-rate alert and ALB 5xx alarm, percent."""
     gpu_utilization_percent: Annotated[int, Field(ge=1, le=100, strict=True)] = 95
+    """GPU utilisation (DCGM) above which the saturation alert fires after 15 minutes, percent."""
     gpu_memory_percent: Annotated[int, Field(ge=1, le=100, strict=True)] = 90
+    """GPU frame-buffer use above which the memory alert fires after 15 minutes, percent."""
     pod_restarts_per_hour: Annotated[int, Field(ge=1, strict=True)] = 3
-    # Canary: alert when the candidate's error rate exceeds stable's by this many points.
+    """Restarts of one serving pod within an hour above which the restart alert fires."""
     candidate_error_margin_percent: Annotated[float, Field(gt=0, le=100)] = 1.0
+    """Canary: alert when the candidate's error rate exceeds stable's by this many points."""
 
 
 class HypercareConfig(ConfigModel):
     """The go-live window: from ``startDate`` for ``days`` days, alerts fire earlier."""
 
     start_date: date
+    """First day of the window (YYYY-MM-DD); each plan decides by its UTC date whether it is open."""
     days: Annotated[int, Field(ge=30, le=90, strict=True)] = 30
-    # While the window lasts, the latency, error-rate, restart and canary-margin thresholds are multiplied by
-    # this, and the GPU saturation thresholds keep 1/factor times their headroom below 100 %.
+    """Length of the window, days (30-90)."""
     tighten_factor: Annotated[float, Field(ge=0.1, le=1)] = 0.5
+    """In the window: latency, error, restart, margin thresholds times this (0.1-1); GPU ones keep 1/this headroom."""
 
     @property
     def end_date(self) -> date:
@@ -458,27 +517,30 @@ RETENTION_MINIMUMS: dict[ComplianceProfile, ComplianceRetention] = {
 class MonitoringConfig(ConfigModel):
     """Go-live monitoring: metrics scraping, alert thresholds, the hypercare window and the audit archive."""
 
-    # service-monitor: ServiceMonitor + PrometheusRule (needs the Prometheus Operator's CRDs);
-    # annotations: prometheus.io/* on the metrics Services, and the rules as a rule-file ConfigMap.
     scrape: ScrapeMode = ScrapeMode.SERVICE_MONITOR
+    """`service-monitor`: ServiceMonitor + PrometheusRule (needs CRDs); `annotations`: `prometheus.io/*`, ConfigMap."""
     dcgm_exporter: bool = True
-    # The serving image's Prometheus endpoint (Triton: --metrics-port, default 8002, path /metrics).
+    """Run the DCGM exporter on EKS GPU nodes and alert on GPU saturation (on-prem: the GPU Operator's)."""
     metrics_port: Port = 8002
+    """Port of the serving container's Prometheus endpoint (Triton: --metrics-port, default 8002)."""
     metrics_path: Annotated[str, Field(pattern=r"^/[^\s]*$")] = "/metrics"
-    # Namespace Prometheus runs in: the only source the metrics port admits.
+    """HTTP path of the serving container's Prometheus endpoint."""
     prometheus_namespace: K8sName = "monitoring"
-    # Labels the Prometheus Operator selects ServiceMonitors and rules by (kube-prometheus-stack: release: <name>).
+    """Namespace Prometheus runs in: the only source the metrics port admits."""
     prometheus_labels: dict[Annotated[str, Field(pattern=_LABEL_KEY)], Annotated[str, Field(pattern=_LABEL_VALUE)]] = (
         Field(default_factory=dict)
     )
-    # The DCGM exporter image pinned by digest (e.g. mirrored into the region's ECR); None: the chart's own.
+    """Labels the Prometheus Operator selects ServiceMonitors and rules by (e.g. `release: <name>`)."""
     dcgm_exporter_image: PinnedImage | None = None
-    # Where operators read the runbook; every alert links to `<runbookUrl>#<alert name, lower case>`.
+    """DCGM exporter image pinned by digest (private-cloud: mirrored into the region's ECR); unset = chart's."""
     runbook_url: Annotated[str, Field(pattern=r"^\S+$")] = "docs/runbook.md"
+    """Where operators read the runbook; every alert links to `<runbookUrl>#<alert name, lower case>`."""
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    """Alert thresholds outside a hypercare window."""
     hypercare: HypercareConfig | None = None
-    # Object Lock retention of the audit-log archive, days; None: the compliance profile's minimum.
+    """Go-live window in which alerts fire earlier; unset = none."""
     audit_archive_days: Annotated[int, Field(ge=1, le=36500, strict=True)] | None = None
+    """Object Lock retention of the cloud audit-log archive, days (>= the profile's minimum); unset = that minimum."""
 
     def archive_days(self, profile: ComplianceProfile) -> int:
         """The audit archive's Object Lock retention: ``auditArchiveDays``, else the profile's minimum."""

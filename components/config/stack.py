@@ -56,24 +56,43 @@ DEFAULT_TRAFFIC_ROUTERS: dict[DeploymentModel, tuple[TrafficRouter, ...]] = {
 class StackConfig(ConfigModel):
     """Every key of the project's config namespace, plus ``aws:region`` as ``region``."""
 
-    deployment_model: DeploymentModel
-    environment: Environment
+    deployment_model: DeploymentModel = DeploymentModel.PUBLIC_CLOUD
+    """What the stack builds: EKS, tenant-isolated EKS, an existing cluster, EKS + on-prem by VPN, SSH Docker hosts."""
+    # Secure default: a stack that does not say otherwise protects and retains its data.
+    environment: Environment = Environment.PROD
+    """Stage (tag `environment`); `prod` protects and retains data-holding resources, with deletion protection."""
     compliance: ComplianceConfig
+    """Owner, compliance profile, data classification and residency zone of the stack."""
     region: AwsRegion | None = None
+    """AWS region, read from `aws:region` (cloud models); must be in allowedRegions."""
     allowed_regions: list[AwsRegion] = Field(default_factory=list)
+    """AWS regions data may reside in; aws:region must be one of them (cloud models)."""
     tags: dict[str, str] = Field(default_factory=dict)
+    """Extra AWS tags on every taggable resource; may not set the reserved keys (`owner`, `environment`, ...)."""
     network: NetworkConfig = Field(default_factory=NetworkConfig)
+    """The VPC (cloud models)."""
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    """The EKS cluster (cloud models)."""
     gpu_node_pools: list[GpuNodePoolConfig] = Field(default_factory=list)
+    """EKS GPU node pools; cloud models need at least one, with unique names."""
     inference: InferenceConfig
+    """The inference service: model, image, ports, resources, scaling."""
     exposure: ExposureConfig = Field(default_factory=ExposureConfig)
+    """How clients reach the service (cloud models)."""
     private_cloud: PrivateCloudConfig | None = None
+    """Settings of the private-cloud model; unset = their secure defaults."""
     onprem: OnpremConfig | None = None
+    """The on-prem cluster (required by onprem and hybrid)."""
     hybrid: HybridConfig | None = None
+    """The VPN to the site and which workloads run on which side (required by hybrid)."""
     edge: EdgeConfig | None = None
+    """The device fleet (required by edge)."""
     rollout: RolloutConfig = Field(default_factory=RolloutConfig)
+    """Staged rollout of a candidate version beside the stable one."""
     integration: IntegrationConfig = Field(default_factory=IntegrationConfig)
+    """Client authentication and request limits at the ingress or gateway."""
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    """Metrics scraping, alert thresholds, the hypercare window and the audit archive."""
 
     @property
     def prod_like(self) -> bool:

@@ -99,6 +99,18 @@ def test_pack_requirements_are_pinned_and_standalone() -> None:
     assert not re.search(r"^\s*(from|import) (components|preflight)\b", sources, re.MULTILINE)
 
 
+def test_pack_pins_match_the_project_pins() -> None:
+    """The pack runs in its own virtualenv; tests run it with the project's, so the pins must agree."""
+
+    def pins(path: Path) -> dict[str, str]:
+        entries = (line.split("==") for line in path.read_text().splitlines() if "==" in line)
+        return {name.strip().lower(): version.strip() for name, version in entries}
+
+    project = pins(PACK_DIR.parent / "requirements.txt")
+    pack = pins(PACK_DIR / "requirements.txt")
+    assert {name: project.get(name) for name in pack} == pack
+
+
 @pytest.fixture(scope="module")
 def pack_process():
     """The pack started the way the engine starts it; yields the analyzer stub."""

@@ -46,6 +46,8 @@ from preflight.report.model import (
 )
 
 PACK_DIRNAME: Final = "policies"
+# The pack shipped beside preflight/: the default for a --project-dir that has no pack of its own.
+BUNDLED_PACK: Final = Path(__file__).resolve().parent.parent / PACK_DIRNAME
 STACK_TYPE: Final = "pulumi:pulumi:Stack"
 # Profiles whose gate fails on undecided mandatory checks unless told otherwise, for packs that do not say
 # (this project's pack says in guardrails.profiles.FAIL_ON_UNDECIDED). Never a key in the profile JSON: the CLI
@@ -422,7 +424,12 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", dest="reports", action=_OutputAction, metavar="FILE", help="file for the --format before it"
     )
-    parser.add_argument("--pack", type=Path, default=None, help="policy pack directory (default: <project>/policies)")
+    parser.add_argument(
+        "--pack",
+        type=Path,
+        default=None,
+        help="policy pack directory (default: <project>/policies, else the pack beside preflight/)",
+    )
     parser.add_argument(
         "--pack-processes",
         type=_non_negative,
@@ -516,6 +523,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _pack_dir(args: argparse.Namespace, project_dir: Path) -> Path:
     pack = (args.pack or project_dir / PACK_DIRNAME).resolve()
+    if args.pack is None and not (pack / "__main__.py").is_file():
+        pack = BUNDLED_PACK
     if not (pack / "__main__.py").is_file():
         raise GateUsageError(f"no policy pack at {pack} (expected __main__.py); pass --pack DIR")
     return pack

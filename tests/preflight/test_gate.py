@@ -181,11 +181,11 @@ def test_two_formats_on_stdout_is_a_usage_error(
 
 
 def test_missing_pack_exits_2(project: Path, profile_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(
-        ["analyze", str(FIXTURES / "export.json"), "--project-dir", str(project), "--profile", str(profile_file)]
-    )
+    missing = project / "no-pack"
+    args = ["analyze", str(FIXTURES / "export.json"), "--project-dir", str(project), "--profile", str(profile_file)]
+    code = main([*args, "--pack", str(missing)])
     assert code == 2
-    assert "no policy pack at" in capsys.readouterr().err
+    assert f"no policy pack at {missing.resolve()}" in capsys.readouterr().err
 
 
 # --- reports -----------------------------------------------------------------------------------------------------

@@ -42,13 +42,18 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .common import child_options
-from .labels import APP_NAME_LABEL, GPU_TAINT_EFFECT, GPU_TAINT_KEY, GPU_TAINT_VALUE
+from .common import (
+    child_options,
+    container_security_context,
+    dns_egress_rule,
+    gpu_tolerations,
+    pod_security_context,
+)
+from .labels import APP_NAME_LABEL
 
 RESOURCE_TYPE = "inference:acceptance_test:AcceptanceTest"
 ROLE_LABEL = "inference.platform/role"
 ROLE = "acceptance-test"
-RUN_AS_USER = 1000
 # Finished Jobs stay readable for a week, then the TTL controller removes them.
 TTL_SECONDS_AFTER_FINISHED = 7 * 24 * 3600
 
@@ -171,19 +176,6 @@ def step_digest(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def dns_egress_rule() -> net.NetworkPolicyEgressRuleArgs:
-    """Egress to the cluster DNS (kube-dns in kube-system), UDP and TCP 53."""
-    return net.NetworkPolicyEgressRuleArgs(
-        to=[
-            net.NetworkPolicyPeerArgs(
-                namespace_selector=meta.LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": "kube-system"}),
-                pod_selector=meta.LabelSelectorArgs(match_labels={"k8s-app": "kube-dns"}),
-            )
-        ],
-        ports=[net.NetworkPolicyPortArgs(protocol=proto, port=53) for proto in ("UDP", "TCP")],
-    )
-
-
 class AcceptanceTest(pulumi.ComponentResource):
     """The check Job and the two NetworkPolicies that give it a path to the serving pods and nowhere else."""
 
@@ -284,24 +276,14 @@ class AcceptanceTest(pulumi.ComponentResource):
 
     def _pod_spec(self, image: pulumi.Input[str], builtin: bool, env: Mapping[str, str]) -> core.PodSpecArgs:
         args = self._args
-        tolerations = (
-            [core.TolerationArgs(key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)]
-            if args.tolerate_gpu_taint
-            else None
-        )
         return core.PodSpecArgs(
             restart_policy="Never",
             service_account_name=args.name,
             automount_service_account_token=False,
             enable_service_links=False,
             node_selector=dict(args.node_selector) or None,
-            tolerations=tolerations,
-            security_context=core.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=RUN_AS_USER,
-                run_as_group=RUN_AS_USER,
-                seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            tolerations=gpu_tolerations() if args.tolerate_gpu_taint else None,
+            security_context=pod_security_context(),
             containers=[
                 core.ContainerArgs(
                     name="check",
@@ -313,16 +295,7 @@ class AcceptanceTest(pulumi.ComponentResource):
                     resources=core.ResourceRequirementsArgs(
                         requests={"cpu": "100m", "memory": "128Mi"}, limits={"cpu": "500m", "memory": "256Mi"}
                     ),
-                    security_context=core.SecurityContextArgs(
-                        run_as_non_root=True,
-                        run_as_user=RUN_AS_USER,
-                        run_as_group=RUN_AS_USER,
-                        read_only_root_filesystem=True,
-                        allow_privilege_escalation=False,
-                        privileged=False,
-                        capabilities=core.CapabilitiesArgs(drop=["ALL"]),
-                        seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
-                    ),
+                    security_context=container_security_context(),
                 )
             ],
         )

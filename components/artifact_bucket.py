@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .common import AwsAccount, child_options, policy_json, retained
+from .common import AwsAccount, child_options, harden_bucket, policy_json, retained, tls_only_bucket_policy
 
 RESOURCE_TYPE = "inference:artifact_bucket:ArtifactBucket"
 
@@ -18,16 +18,7 @@ READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket")
 
 def bucket_policy(bucket_arn: str, reader_role_arns: Sequence[str]) -> str:
     """Deny any request without TLS; allow the readers to list and get objects, nothing else."""
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
-    ]
+    statements: list[dict[str, Any]] = []
     if reader_role_arns:
         statements.append(
             {
@@ -38,7 +29,7 @@ def bucket_policy(bucket_arn: str, reader_role_arns: Sequence[str]) -> str:
                 "Resource": [bucket_arn, f"{bucket_arn}/*"],
             }
         )
-    return policy_json({"Version": "2012-10-17", "Statement": statements})
+    return tls_only_bucket_policy(bucket_arn, statements)
 
 
 @dataclass(frozen=True)
@@ -80,51 +71,14 @@ class ArtifactBucket(pulumi.ComponentResource):
         self.bucket_arn = self.bucket.arn
         policy_arn = self._arn(args)
 
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=self.bucket.id,
-            # ACLs off: access is decided by policies alone.
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child_options(self, opts),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms",
-                        kms_master_key_id=args.kms_key_arn,
-                    ),
-                    # Bucket keys cut KMS requests (and cost) by orders of magnitude for large models.
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child_options(self, opts),
-        )
-        aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=self.bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child_options(self, opts),
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child_options(self, opts),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=self.bucket.id,
+        harden_bucket(
+            name,
+            self.bucket,
+            kms_key_arn=args.kms_key_arn,
             policy=pulumi.Output.all(policy_arn, *args.reader_role_arns).apply(
                 lambda values: bucket_policy(values[0], values[1:])
             ),
-            # S3 rejects a policy change while the public-access block is being applied.
-            opts=child_options(self, opts, pulumi.ResourceOptions(depends_on=[public_access])),
+            opts=child_options(self, opts),
         )
         for index, role_name in enumerate(args.reader_role_names):
             self._reader_policy(
@@ -137,8 +91,7 @@ class ArtifactBucket(pulumi.ComponentResource):
         if args.bucket_name is None:
             return self.bucket.arn
         # Known at preview, so policy checks can read the bucket policy before the bucket exists.
-        account = AwsAccount.lookup(self)
-        return pulumi.Output.concat("arn:", account.partition, ":s3:::", args.bucket_name)
+        return AwsAccount.lookup(self).bucket_arn(args.bucket_name)
 
     def _reader_policy(
         self,

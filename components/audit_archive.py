@@ -29,12 +29,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
-from .common import AwsAccount, child_options, policy_json, retained
+from .common import (
+    AwsAccount,
+    child_options,
+    harden_bucket,
+    policy_json,
+    retained,
+    service_trust_policy,
+    tls_only_bucket_policy,
+)
+from .keys import customer_managed_key, root_administration
 
 RESOURCE_TYPE = "inference:audit_archive:AuditArchive"
 
@@ -49,42 +58,10 @@ def audit_bucket_name(stack_name: str, account_id: pulumi.Input[str]) -> pulumi.
     return pulumi.Output.concat(prefix, "-audit-", account_id)
 
 
-def archive_bucket_policy(bucket_arn: str) -> str:
-    """Deny any request without TLS (the only principals are this account's, through IAM)."""
-    return policy_json(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
-    )
-
-
 def _key_policy(partition: str, account_id: str) -> str:
     # The account administers the key and delegates use to IAM: the Firehose role (through S3, see
     # _writer_policy) and the principal creating the stream (Firehose's grant for stream encryption).
-    return policy_json(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EnableRootAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        }
-    )
+    return policy_json({"Version": "2012-10-17", "Statement": [root_administration(partition, account_id)]})
 
 
 def _writer_policy(bucket_arn: str, key_arn: str, region: str) -> str:
@@ -114,23 +91,6 @@ def _writer_policy(bucket_arn: str, key_arn: str, region: str) -> str:
                         "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"{bucket_arn}*"},
                     },
                 },
-            ],
-        }
-    )
-
-
-def _service_trust(service: str, condition: Mapping[str, Any]) -> str:
-    """A role only ``service`` may assume, under ``condition`` (the confused-deputy guard AWS documents for it)."""
-    return policy_json(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": "sts:AssumeRole",
-                    "Condition": dict(condition),
-                }
             ],
         }
     )
@@ -199,26 +159,15 @@ class AuditArchive(pulumi.ComponentResource):
         self._opts = opts
         tags = dict(args.tags)
         account = AwsAccount.lookup(self)
-        keep = retained(args.protect)
-
-        key = aws.kms.Key(
+        key = customer_managed_key(
             f"{name}-key",
             description=f"Audit-log archive: S3 objects and Firehose streams ({name})",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=30,
             policy=pulumi.Output.all(account.partition, account.account_id).apply(
                 lambda values: _key_policy(values[0], values[1])
             ),
+            alias_prefix=f"{name}-audit",
             tags=tags,
-            opts=child_options(self, opts, keep),
-        )
-        aws.kms.Alias(
-            f"{name}-key-alias",
-            name_prefix=f"alias/{name}-audit-",
-            target_key_id=key.key_id,
+            protect=args.protect,
             opts=child_options(self, opts),
         )
         bucket = self._bucket(name, args, key, tags, account)
@@ -282,21 +231,13 @@ class AuditArchive(pulumi.ComponentResource):
         )
         self.bucket_name = bucket.bucket
         # Known at preview with a fixed name, so policy checks can read the bucket policy before it exists.
-        self.bucket_arn = (
-            pulumi.Output.concat("arn:", account.partition, ":s3:::", args.bucket_name)
-            if args.bucket_name is not None
-            else bucket.arn
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child_options(self, opts),
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        self.bucket_arn = account.bucket_arn(args.bucket_name) if args.bucket_name is not None else bucket.arn
+        # TLS only; the only principals are this account's, through IAM.
+        versioning = harden_bucket(
+            name,
+            bucket,
+            kms_key_arn=key.arn,
+            policy=self.bucket_arn.apply(tls_only_bucket_policy),
             opts=child_options(self, opts),
         )
         aws.s3.BucketObjectLockConfiguration(
@@ -310,34 +251,6 @@ class AuditArchive(pulumi.ComponentResource):
             ),
             # Removing the default retention would leave new objects unlocked: kept like the bucket.
             opts=child_options(self, opts, keep, pulumi.ResourceOptions(depends_on=[versioning])),
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    bucket_key_enabled=True,
-                )
-            ],
-            opts=child_options(self, opts),
-        )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child_options(self, opts),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
-            policy=self.bucket_arn.apply(archive_bucket_policy),
-            opts=child_options(self, opts, pulumi.ResourceOptions(depends_on=[public_access])),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
@@ -377,7 +290,7 @@ class AuditArchive(pulumi.ComponentResource):
             f"{name}-firehose-role",
             # Firehose passes the account id as the external id.
             assume_role_policy=account.account_id.apply(
-                lambda account_id: _service_trust(
+                lambda account_id: service_trust_policy(
                     "firehose.amazonaws.com", {"StringEquals": {"sts:ExternalId": account_id}}
                 )
             ),
@@ -409,7 +322,7 @@ class AuditArchive(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-logs-role",
             assume_role_policy=source_arn.apply(
-                lambda arn: _service_trust("logs.amazonaws.com", {"ArnLike": {"aws:SourceArn": arn}})
+                lambda arn: service_trust_policy("logs.amazonaws.com", {"ArnLike": {"aws:SourceArn": arn}})
             ),
             tags=tags,
             opts=child_options(self, opts),

@@ -36,7 +36,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .common import AwsAccount, child_options, policy_json
+from .common import AwsAccount, child_options, helm_release, policy_json
 from .config import parse_image
 from .eks_cluster import IrsaRole, IrsaRoleArgs
 from .gpu_node_pool import SYSTEM_POOL_LABEL
@@ -351,16 +351,13 @@ class LoadBalancerController(pulumi.ComponentResource):
             )
         )
         aws.iam.RolePolicy(f"{name}-policy", role=role.role.id, policy=policy, opts=child)
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name=CHART,
             chart=CHART,
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repository),
+            repository=args.repository,
             namespace=NAMESPACE,
             values=controller_values(args, role.arn),
-            atomic=True,
-            cleanup_on_fail=True,
             opts=child,
         )
         self.role_arn = role.arn

@@ -36,7 +36,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .common import AwsAccount, child_options, policy_json, retained
+from .common import AwsAccount, child_options, policy_json
+from .keys import customer_managed_key, root_administration
 from .monitoring import EffectiveThresholds, runbook_anchor
 
 RESOURCE_TYPE = "inference:cloud_alarms:CloudAlarms"
@@ -153,13 +154,7 @@ def _topic_key_policy(partition: str, account_id: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "EnableRootAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                root_administration(partition, account_id),
                 {
                     "Sid": "AllowCloudWatchAlarms",
                     "Effect": "Allow",
@@ -225,24 +220,15 @@ class CloudAlarms(pulumi.ComponentResource):
         self._name = name
         tags = dict(args.tags)
         account = AwsAccount.lookup(self)
-        key = aws.kms.Key(
+        key = customer_managed_key(
             f"{name}-topic-key",
             description=f"SNS topic of the CloudWatch alarms ({name})",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            rotation_period_in_days=365,
-            deletion_window_in_days=30,
             policy=pulumi.Output.all(account.partition, account.account_id).apply(
                 lambda values: _topic_key_policy(values[0], values[1])
             ),
+            alias_prefix=f"{name}-alarms",
             tags=tags,
-            opts=child_options(self, opts, retained(args.protect)),
-        )
-        aws.kms.Alias(
-            f"{name}-topic-key-alias",
-            name_prefix=f"alias/{name}-alarms-",
-            target_key_id=key.key_id,
+            protect=args.protect,
             opts=child_options(self, opts),
         )
         topic_name = f"{args.alarm_prefix}-alarms"

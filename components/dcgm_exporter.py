@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .common import child_options
+from .common import child_options, helm_release
 from .config import parse_image
 from .device_plugin import device_plugin_values
 
@@ -94,16 +94,13 @@ class DcgmExporter(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DcgmExporterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(RESOURCE_TYPE, name, None, opts)
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name=CHART,
             chart=CHART,
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repository),
+            repository=args.repository,
             namespace=args.namespace,
             values=dcgm_exporter_values(args),
-            atomic=True,
-            cleanup_on_fail=True,
             opts=child_options(self, opts),
         )
         self.register_outputs({"status": self.release.status})

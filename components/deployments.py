@@ -10,9 +10,8 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
-import pulumi
-
-from .config import ConfigError, DeploymentModel, StackConfig
+from .common import config_error
+from .config import DeploymentModel, StackConfig
 
 Builder = Callable[[StackConfig], Mapping[str, Any]]
 
@@ -32,9 +31,7 @@ def builder_for(model: DeploymentModel) -> Builder:
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise
-        raise ConfigError(
-            f"invalid stack config:\n  - {pulumi.get_project()}:deploymentModel: '{model}' is not implemented yet"
-        ) from None
+        raise config_error("deploymentModel", f"'{model}' is not implemented yet") from None
     return cast(Builder, module.build)
 
 

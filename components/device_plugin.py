@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .common import child_options
+from .common import child_options, helm_release
 from .labels import ACCELERATOR_LABEL, GPU_TAINT_EFFECT, GPU_TAINT_KEY
 
 RESOURCE_TYPE = "inference:device_plugin:DevicePlugin"
@@ -74,17 +74,13 @@ class DevicePlugin(pulumi.ComponentResource):
     def __init__(self, name: str, args: DevicePluginArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(RESOURCE_TYPE, name, None, opts)
         values = {**device_plugin_values(args.accelerators), **(args.extra_values or {})}
-        # A Release (server-side Helm) rather than Chart v4, which renders client-side with a plugin.
-        self.release = k8s.helm.v3.Release(
+        self.release = helm_release(
             f"{name}-release",
-            name=CHART,
             chart=CHART,
             version=args.chart_version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=args.repository),
+            repository=args.repository,
             namespace=args.namespace,
             values=values,
-            atomic=True,
-            cleanup_on_fail=True,
             opts=child_options(self, opts),
         )
         self.register_outputs({"status": self.release.status})

@@ -31,15 +31,9 @@ import pulumi_docker as docker
 
 from .config import parse_image
 from .config.models import Accel, EdgeDevice
-from .labels import APP_VERSION_LABEL, label_value
+from .labels import APP_VERSION_LABEL, IMAGE_LABEL, RESIDENCY_ZONE_LABEL, SITE_LABEL, WAVE_LABEL, label_value
 
 RESOURCE_TYPE = "inference:edge:Device"
-
-# Docker container labels specific to edge devices (the shared keys come from components.labels).
-SITE_LABEL = "inference.platform/site"
-WAVE_LABEL = "inference.platform/wave"
-IMAGE_LABEL = "inference.platform/image"
-RESIDENCY_ZONE_LABEL = "residency-zone"
 
 # Options for the ssh client the Docker provider runs: trust only known host keys
 # (no trust-on-first-use), never prompt, fail fast on an unreachable device.

@@ -27,7 +27,8 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from .config import ConfigError, StackConfig, parse_image
+from .common import config_error
+from .config import StackConfig, parse_image
 from .config.models import EdgeConfig, EdgeDevice
 from .edge_device import (
     CANDIDATE,
@@ -60,10 +61,6 @@ class RegistryCredentials:
     password: pulumi.Output[str]
 
 
-def _config_error(key: str, message: str) -> ConfigError:
-    return ConfigError(f"invalid stack config:\n  - {pulumi.get_project()}:{key}: {message}")
-
-
 def read_registry_credentials(key: str = REGISTRY_AUTH_KEY) -> RegistryCredentials:
     """The registry login from secret config: JSON ``{"username": "...", "password": "..."}``.
 
@@ -72,7 +69,7 @@ def read_registry_credentials(key: str = REGISTRY_AUTH_KEY) -> RegistryCredentia
     """
     text = pulumi.Config().get(key)
     if text is None:
-        raise _config_error(
+        raise config_error(
             key, f"missing; set the registry login with `pulumi config set --secret {key}` to {_LOGIN_FORM}"
         )
     try:
@@ -82,7 +79,7 @@ def read_registry_credentials(key: str = REGISTRY_AUTH_KEY) -> RegistryCredentia
     if isinstance(data, dict):
         extra = sorted(set(data) - set(_CREDENTIAL_FIELDS))
         if extra:
-            raise _config_error(key, f"unknown field(s) {extra}; allowed: username, password")
+            raise config_error(key, f"unknown field(s) {extra}; allowed: username, password")
         if all(isinstance(data.get(part), str) and data[part] for part in _CREDENTIAL_FIELDS):
             return RegistryCredentials(
                 username=pulumi.Output.secret(data["username"]), password=pulumi.Output.secret(data["password"])
@@ -95,7 +92,7 @@ def read_registry_credentials(key: str = REGISTRY_AUTH_KEY) -> RegistryCredentia
         pulumi.log.warn(f"{key} is not readable JSON in this preview; the registry login is a stand-in")
         stand_in = pulumi.Output.secret(PREVIEW_LOGIN_STAND_IN)
         return RegistryCredentials(username=stand_in, password=stand_in)
-    raise _config_error(key, f"must be {_LOGIN_FORM} (value not shown: it is a secret)")
+    raise config_error(key, f"must be {_LOGIN_FORM} (value not shown: it is a secret)")
 
 
 def registry_address(image: str) -> str:
@@ -176,7 +173,7 @@ class EdgeFleet(pulumi.ComponentResource):
         # Everything that can reject config runs before the first registration.
         edge = config.edge
         if edge is None:
-            raise _config_error("edge", "deploymentModel 'edge' needs the 'edge' section")
+            raise config_error("edge", "deploymentModel 'edge' needs the 'edge' section")
         spec = _container_spec(config, edge, credentials)
         stable, candidate = _versions(config)
         # Label dicts are built once per version; a device adds only its own three facts.
@@ -219,8 +216,10 @@ def _skip_full_collections() -> None:
     time grows linearly again; peak memory unchanged (the objects are live, not
     garbage). Young passes still free short-lived cycles.
 
-    Process-wide, so only for fleets big enough to matter: a process that runs
-    several small programs (tests) keeps the defaults.
+    Process-wide, so only for fleets big enough to matter, and only here, in the
+    program's entry path: under ``pulumi up`` the program has its own process; the
+    offline engine runs programs in-process and starts each run from the thresholds
+    a previous program did not retune (``preflight.engine.run_program``).
     """
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1_000_000)

@@ -28,6 +28,7 @@ from .common import AwsAccount, child_options
 from .config import GpuNodePoolConfig, StackConfig
 from .device_plugin import DevicePlugin, DevicePluginArgs
 from .eks_cluster import EksCluster, EksClusterArgs, IrsaRole, IrsaRoleArgs
+from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs, web_acl_name
 from .gpu_node_pool import (
     GPU_AMIS,
     GpuNodePool,
@@ -38,21 +39,17 @@ from .gpu_node_pool import (
     SystemNodePoolArgs,
 )
 from .inference_service import (
-    Autoscaling,
-    ComputeResources,
     InferenceService,
     InferenceServiceArgs,
     LoadBalancer,
     Peer,
-    Probes,
-    ServingPorts,
     TargetGroupBinding,
 )
-from .keys import EncryptionKeys, KeyPurpose
+from .keys import EncryptionKeys, EncryptionKeysArgs, KeyPurpose
 from .labels import GPU_POOL_LABEL, Labels
 from .model_image import ImageBuild, ModelImage, ModelImageArgs
-from .network import Network
-from .rollout import rollout_exports, service_rollout_args
+from .network import Network, NetworkArgs
+from .rollout import alb_exposed, rollout_exports, service_rollout_args, service_serving_args
 from .traffic_split import Router
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -77,6 +74,55 @@ def plugin_accelerators(config: StackConfig) -> list[str]:
             for pool in config.gpu_node_pools
             if not GPU_AMIS[pool.accelerator].bundles_device_plugin
         }
+    )
+
+
+def keys_and_network(
+    name: str,
+    config: StackConfig,
+    *,
+    tags: Mapping[str, str],
+    child: pulumi.ResourceOptions,
+    egress: bool,
+    nat_per_az: bool = False,
+    instance_tenancy: Literal["default", "dedicated"] = "default",
+) -> tuple[EncryptionKeys, Network]:
+    """The encryption keys and the VPC (flow logs under the logs key) a cloud model starts from."""
+    assert config.region is not None  # StackConfig requires aws:region for cloud models
+    protect = config.prod_like
+    keys = EncryptionKeys(f"{name}-keys", EncryptionKeysArgs(region=config.region, tags=tags, protect=protect), child)
+    network = Network(
+        f"{name}-network",
+        NetworkArgs(
+            cidr=config.network.cidr,
+            az_count=config.network.az_count,
+            flow_log_key_arn=keys.arn(KeyPurpose.LOGS),
+            flow_log_retention_days=config.network.flow_log_retention_days,
+            egress=egress,
+            nat_per_az=nat_per_az,
+            instance_tenancy=instance_tenancy,
+            tags=tags,
+            protect=protect,
+        ),
+        child,
+    )
+    return keys, network
+
+
+def alb_rate_limit(
+    name: str, config: StackConfig, *, tags: Mapping[str, str], child: pulumi.ResourceOptions
+) -> AlbRateLimit | None:
+    """The WAF rate limit of a service exposed through the controller's ALB; None for any other exposure."""
+    if not alb_exposed(config):
+        return None
+    return AlbRateLimit(
+        f"{name}-rate-limit",
+        AlbRateLimitArgs(
+            acl_name=web_acl_name(pulumi.get_project(), pulumi.get_stack()),
+            rate_limit_rps=config.integration.rate_limit_rps,
+            tags=tags,
+        ),
+        child,
     )
 
 
@@ -385,31 +431,8 @@ def service_args(
     return InferenceServiceArgs(
         name=inference.name,
         namespace=inference.namespace,
-        model_name=inference.model.name,
-        model_version=inference.model.version,
         image=image,
         labels=labels,
-        replicas=inference.replicas,
-        resources=ComputeResources(
-            cpu_request=inference.resources.cpu_request,
-            cpu_limit=inference.resources.cpu_limit,
-            memory_request=inference.resources.memory_request,
-            memory_limit=inference.resources.memory_limit,
-            gpus=inference.gpus_per_replica,
-        ),
-        autoscaling=Autoscaling(
-            min_replicas=inference.autoscaling.min_replicas,
-            max_replicas=inference.autoscaling.max_replicas,
-            target_cpu_utilization=inference.autoscaling.target_cpu_utilization,
-        ),
-        ports=ServingPorts(http=inference.ports.http, grpc=inference.ports.grpc),
-        probes=Probes(
-            readiness_path=inference.probes.readiness_path,
-            liveness_path=inference.probes.liveness_path,
-            startup_path=inference.probes.startup_path,
-            startup_failure_threshold=inference.probes.startup_failure_threshold,
-            period_seconds=inference.probes.period_seconds,
-        ),
         node_selector={GPU_POOL_LABEL: pool} if inference.gpus_per_replica > 0 else {},
         args=inference.args,
         env={"AWS_REGION": config.region or "", **(pod_env or {})},
@@ -419,5 +442,6 @@ def service_args(
         load_balancer=exposure.load_balancer,
         target_group_bindings=list(exposure.target_group_bindings),
         router=exposure.router,
+        **service_serving_args(config),
         **service_rollout_args(config),
     )

@@ -27,8 +27,8 @@ from typing import Any
 
 import pulumi
 
-from .common import child_options
-from .config import ConfigError, HybridConfig, StackConfig
+from .common import child_options, config_error
+from .config import HybridConfig, StackConfig
 from .config.models import HybridWorkload, Side
 from .keys import KeyPurpose
 from .labels import Labels
@@ -70,10 +70,10 @@ def check_sides(sides: Mapping[Side, Sequence[HybridWorkload]]) -> None:
     """Each side runs at least one workload; otherwise the model is on-prem or public-cloud."""
     empty = [str(side) for side, workloads in sides.items() if not workloads]
     if empty:
-        raise ConfigError(
-            "invalid stack config:\n"
-            f"  - {pulumi.get_project()}:hybrid.workloads: no workload is placed on the {' and '.join(empty)} side; "
-            "hybrid runs workloads on both sides (use deploymentModel 'onprem' or 'public-cloud' for one side)"
+        raise config_error(
+            "hybrid.workloads",
+            f"no workload is placed on the {' and '.join(empty)} side; "
+            "hybrid runs workloads on both sides (use deploymentModel 'onprem' or 'public-cloud' for one side)",
         )
 
 
@@ -81,10 +81,10 @@ def workload_namespace(config: StackConfig, workload: HybridWorkload) -> str:
     """``<inference.namespace>-<workload>``: one namespace per workload, labelled with its classification."""
     namespace = f"{config.inference.namespace}-{workload.name}"
     if len(namespace) > K8S_NAME_MAX:
-        raise ConfigError(
-            "invalid stack config:\n"
-            f"  - {pulumi.get_project()}:hybrid.workloads: namespace '{namespace}' (inference.namespace + '-' + "
-            f"name) is longer than {K8S_NAME_MAX} characters; shorten the workload name (got {workload.name!r})"
+        raise config_error(
+            "hybrid.workloads",
+            f"namespace '{namespace}' (inference.namespace + '-' + name) is longer than {K8S_NAME_MAX} characters; "
+            f"shorten the workload name (got {workload.name!r})",
         )
     return namespace
 
@@ -206,15 +206,7 @@ class Hybrid(pulumi.ComponentResource):
             "vpnNetworkTeam": self.vpn.network_team,
             "placement": self.placement,
             "cloud": cloud,
-            "onprem": {
-                "serviceUrls": {name: service.service_url for name, service in self.onprem.services.items()},
-                "namespaces": {name: service.namespace for name, service in self.onprem.services.items()},
-                "imageReference": self.onprem.image_reference,
-                "monitoring": {
-                    "thresholds": self.onprem.monitoring.thresholds,
-                    "alertNames": self.onprem.monitoring.alert_names,
-                },
-            },
+            "onprem": {**self.onprem.workload_outputs(), "monitoring": self.onprem.monitoring.outputs()},
         }
 
 

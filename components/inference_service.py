@@ -20,18 +20,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .acceptance_test import AcceptanceCheck, AcceptanceTest, AcceptanceTestArgs, Target
-from .common import child_options
+from .common import (
+    child_options,
+    container_security_context,
+    dns_egress_rule,
+    gpu_tolerations,
+    pod_security_context,
+)
 from .config.models import RolloutStrategy
 from .endpoint_auth import EndpointPolicy
-from .labels import (
-    APP_NAME_LABEL,
-    GPU_RESOURCE,
-    GPU_TAINT_EFFECT,
-    GPU_TAINT_KEY,
-    GPU_TAINT_VALUE,
-    TRACK_LABEL,
-    Labels,
-)
+from .labels import APP_NAME_LABEL, GPU_RESOURCE, TRACK_LABEL, Labels
 from .traffic_split import (
     CANDIDATE,
     Rollout,
@@ -56,7 +54,6 @@ PSA_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("e
 TLS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 _LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-"
 NLB_CLASS = "service.k8s.aws/nlb"
-RUN_AS_USER = 1000  # the uid Triton and most serving images ship for non-root use
 # Pods a rollout adds above the replica count (the quota of a guarded namespace counts them).
 MAX_SURGE = 1
 MODEL_CACHE_VOLUME = "model-cache"
@@ -400,39 +397,22 @@ class InferenceService(pulumi.ComponentResource):
     def _network_policies(self, name: str) -> None:
         args = self._args
         net = k8s.networking.v1
-        net.NetworkPolicy(
-            f"{name}-deny-all",
-            metadata=self._meta(f"{args.name}-deny-all"),
-            spec=net.NetworkPolicySpecArgs(pod_selector=meta.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]),
-            opts=child_options(self, self._opts),
+        self._network_policy(
+            name,
+            "deny-all",
+            net.NetworkPolicySpecArgs(pod_selector=meta.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]),
         )
+        serving = meta.LabelSelectorArgs(match_labels=self._app_selector())
         if args.ingress_from:
-            net.NetworkPolicy(
-                f"{name}-allow-ingress",
-                metadata=self._meta(f"{args.name}-allow-ingress"),
-                spec=net.NetworkPolicySpecArgs(
-                    pod_selector=meta.LabelSelectorArgs(match_labels=self._app_selector()),
-                    policy_types=["Ingress"],
-                    ingress=[
-                        net.NetworkPolicyIngressRuleArgs(
-                            from_=[peer.to_k8s() for peer in args.ingress_from], ports=self._tcp_ports()
-                        )
-                    ],
-                ),
-                opts=child_options(self, self._opts),
+            ingress = net.NetworkPolicyIngressRuleArgs(
+                from_=[peer.to_k8s() for peer in args.ingress_from], ports=self._tcp_ports()
             )
-        dns = net.NetworkPolicyEgressRuleArgs(
-            to=[
-                net.NetworkPolicyPeerArgs(
-                    namespace_selector=meta.LabelSelectorArgs(
-                        match_labels={"kubernetes.io/metadata.name": "kube-system"}
-                    ),
-                    pod_selector=meta.LabelSelectorArgs(match_labels={"k8s-app": "kube-dns"}),
-                )
-            ],
-            ports=[net.NetworkPolicyPortArgs(protocol=proto, port=53) for proto in ("UDP", "TCP")],
-        )
-        egress = [dns]
+            self._network_policy(
+                name,
+                "allow-ingress",
+                net.NetworkPolicySpecArgs(pod_selector=serving, policy_types=["Ingress"], ingress=[ingress]),
+            )
+        egress = [dns_egress_rule()]
         if args.https_egress_to:
             egress.append(
                 net.NetworkPolicyEgressRuleArgs(
@@ -440,14 +420,18 @@ class InferenceService(pulumi.ComponentResource):
                     ports=[net.NetworkPolicyPortArgs(protocol="TCP", port=443)],
                 )
             )
-        net.NetworkPolicy(
-            f"{name}-allow-egress",
-            metadata=self._meta(f"{args.name}-allow-egress"),
-            spec=net.NetworkPolicySpecArgs(
-                pod_selector=meta.LabelSelectorArgs(match_labels=self._app_selector()),
-                policy_types=["Egress"],
-                egress=egress,
-            ),
+        self._network_policy(
+            name,
+            "allow-egress",
+            net.NetworkPolicySpecArgs(pod_selector=serving, policy_types=["Egress"], egress=egress),
+        )
+
+    def _network_policy(self, name: str, role: str, spec: k8s.networking.v1.NetworkPolicySpecArgs) -> None:
+        """NetworkPolicy ``<service>-<role>``."""
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-{role}",
+            metadata=self._meta(f"{self._args.name}-{role}"),
+            spec=spec,
             opts=child_options(self, self._opts),
         )
 
@@ -480,16 +464,7 @@ class InferenceService(pulumi.ComponentResource):
                 for port_name, port in args.ports.named().items()
             ],
             resources=core.ResourceRequirementsArgs(requests=requests, limits=limits),
-            security_context=core.SecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=RUN_AS_USER,
-                run_as_group=RUN_AS_USER,
-                read_only_root_filesystem=True,
-                allow_privilege_escalation=False,
-                privileged=False,
-                capabilities=core.CapabilitiesArgs(drop=["ALL"]),
-                seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            security_context=container_security_context(),
             startup_probe=self._probe(
                 args.probes.startup_path, failure_threshold=args.probes.startup_failure_threshold
             ),
@@ -527,24 +502,13 @@ class InferenceService(pulumi.ComponentResource):
 
     def _pod_spec(self, image: pulumi.Input[str], version: str, track: str) -> core.PodSpecArgs:
         args = self._args
-        tolerations = None
-        if args.resources.gpus > 0:
-            tolerations = [
-                core.TolerationArgs(key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT)
-            ]
         return core.PodSpecArgs(
             service_account_name=args.name,
             automount_service_account_token=False,
             enable_service_links=False,
-            security_context=core.PodSecurityContextArgs(
-                run_as_non_root=True,
-                run_as_user=RUN_AS_USER,
-                run_as_group=RUN_AS_USER,
-                fs_group=RUN_AS_USER,
-                seccomp_profile=core.SeccompProfileArgs(type="RuntimeDefault"),
-            ),
+            security_context=pod_security_context(fs_group=True),
             node_selector=dict(args.node_selector) or None,
-            tolerations=tolerations,
+            tolerations=gpu_tolerations() if args.resources.gpus > 0 else None,
             topology_spread_constraints=[
                 core.TopologySpreadConstraintArgs(
                     max_skew=1,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from .common import child_options
+from .common import TcpRule, child_options, tcp_security_group
 from .inference_service import TLS_SSL_POLICY
 
 RESOURCE_TYPE = "inference:network:InternalNlb"
@@ -93,7 +93,22 @@ class InternalNlb(pulumi.ComponentResource):
         child = child_options(self, opts)
         tags = dict(args.tags)
 
-        group = self._security_group(name, args, tags, child)
+        group = tcp_security_group(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Internal NLB: TLS from the allowed client networks, to the targets only",
+            ingress=[
+                TcpRule(f"{listener.name} from the client networks", listener.port, args.client_cidrs)
+                for listener in args.listeners
+            ],
+            # Forwarded connections and health checks go to the serving ports in the node subnets, nowhere else.
+            egress=[
+                TcpRule(f"{listener.name} targets and health checks", listener.target_port, args.target_cidrs)
+                for listener in args.listeners
+            ],
+            tags=tags,
+            opts=child,
+        )
         balancer = aws.lb.LoadBalancer(
             f"{name}-nlb",
             internal=True,
@@ -150,37 +165,4 @@ class InternalNlb(pulumi.ComponentResource):
                 "securityGroupId": self.security_group_id,
                 "targetGroupArns": self.target_group_arns,
             }
-        )
-
-    @staticmethod
-    def _security_group(
-        name: str, args: InternalNlbArgs, tags: Mapping[str, str], child: pulumi.ResourceOptions
-    ) -> aws.ec2.SecurityGroup:
-        return aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="Internal NLB: TLS from the allowed client networks, to the targets only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description=f"{listener.name} from the client networks",
-                    protocol="tcp",
-                    from_port=listener.port,
-                    to_port=listener.port,
-                    cidr_blocks=list(args.client_cidrs),
-                )
-                for listener in args.listeners
-            ],
-            # Forwarded connections and health checks go to the serving ports in the node subnets, nowhere else.
-            egress=[
-                aws.ec2.SecurityGroupEgressArgs(
-                    description=f"{listener.name} targets and health checks",
-                    protocol="tcp",
-                    from_port=listener.target_port,
-                    to_port=listener.target_port,
-                    cidr_blocks=list(args.target_cidrs),
-                )
-                for listener in args.listeners
-            ],
-            tags={**tags, "Name": f"{name}-sg"},
-            opts=child,
         )

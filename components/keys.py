@@ -126,17 +126,55 @@ _DESCRIPTIONS: Mapping[KeyPurpose, str] = {
 }
 
 
-def key_policy(purpose: KeyPurpose, *, partition: str, account_id: str, region: str, dns_suffix: str) -> str:
-    """The key policy for ``purpose``: account root administers (and delegates to IAM), the service uses."""
-    ctx = _PolicyContext(partition=partition, account_id=account_id, region=region, dns_suffix=dns_suffix)
-    root = {
+def root_administration(partition: str, account_id: str) -> dict[str, Any]:
+    """The key-policy statement every key starts with: the account administers it and delegates its use to IAM."""
+    return {
         "Sid": "EnableRootAdministration",
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
         "Action": "kms:*",
         "Resource": "*",
     }
+
+
+def key_policy(purpose: KeyPurpose, *, partition: str, account_id: str, region: str, dns_suffix: str) -> str:
+    """The key policy for ``purpose``: account root administers (and delegates to IAM), the service uses."""
+    ctx = _PolicyContext(partition=partition, account_id=account_id, region=region, dns_suffix=dns_suffix)
+    root = root_administration(partition, account_id)
     return policy_json({"Version": "2012-10-17", "Statement": [root, *_SERVICE_STATEMENTS[purpose](ctx)]})
+
+
+def customer_managed_key(
+    name: str,
+    *,
+    description: str,
+    policy: pulumi.Input[str],
+    alias_prefix: str,
+    tags: Mapping[str, str],
+    protect: bool,
+    opts: pulumi.ResourceOptions,
+    rotation_period_in_days: int = 365,
+    deletion_window_in_days: int = 30,
+) -> aws.kms.Key:
+    """A rotating symmetric key ``name`` and its alias ``<name>-alias`` (``alias/<alias_prefix>-<random>``).
+
+    ``opts``: the calling block's child options. ``protect``: protect and retain the key (data encrypted
+    with a deleted key is lost).
+    """
+    key = aws.kms.Key(
+        name,
+        description=description,
+        key_usage="ENCRYPT_DECRYPT",
+        customer_master_key_spec="SYMMETRIC_DEFAULT",
+        enable_key_rotation=True,
+        rotation_period_in_days=rotation_period_in_days,
+        deletion_window_in_days=deletion_window_in_days,
+        policy=policy,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions.merge(opts, retained(protect)),
+    )
+    aws.kms.Alias(f"{name}-alias", name_prefix=f"alias/{alias_prefix}-", target_key_id=key.key_id, opts=opts)
+    return key
 
 
 def _policy_for(purpose: KeyPurpose, region: str, account: list[str]) -> str:
@@ -177,23 +215,16 @@ class EncryptionKeys(pulumi.ComponentResource):
             policy = pulumi.Output.all(account.partition, account.account_id, account.dns_suffix).apply(
                 functools.partial(_policy_for, purpose, args.region)
             )
-            key = aws.kms.Key(
+            key = customer_managed_key(
                 f"{name}-{purpose}",
                 description=f"{args.descriptions.get(purpose, purpose)} ({name})",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
+                policy=policy,
+                alias_prefix=f"{prefix}-{purpose}",
+                tags=args.tags,
+                protect=args.protect,
+                opts=child_options(self, opts),
                 rotation_period_in_days=args.rotation_period_in_days,
                 deletion_window_in_days=args.deletion_window_in_days,
-                policy=policy,
-                tags=dict(args.tags),
-                opts=child_options(self, opts, retained(args.protect)),
-            )
-            aws.kms.Alias(
-                f"{name}-{purpose}-alias",
-                name_prefix=f"alias/{prefix}-{purpose}-",
-                target_key_id=key.key_id,
-                opts=child_options(self, opts),
             )
             self.keys[purpose] = key
             self.arns[purpose] = key.arn

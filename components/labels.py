@@ -26,6 +26,11 @@ GPU_POOL_LABEL = "inference.gpu/pool"
 ACCELERATOR_LABEL = "inference.gpu/accelerator"
 # Distinguishes the Deployments of one service (stable now, a canary candidate later).
 TRACK_LABEL = "inference.platform/track"
+# Edge devices' container labels: where a device is, its rollout wave, the image reference it runs.
+SITE_LABEL = "inference.platform/site"
+WAVE_LABEL = "inference.platform/wave"
+IMAGE_LABEL = "inference.platform/image"
+RESIDENCY_ZONE_LABEL = "residency-zone"
 
 APP_NAME_LABEL = "app.kubernetes.io/name"
 APP_VERSION_LABEL = "app.kubernetes.io/version"
@@ -115,7 +120,7 @@ class Labels:
         """Labels for Kubernetes namespaces and pod templates (and Docker container labels)."""
         return {
             "data-classification": label_value(self.data_classification),
-            "residency-zone": label_value(self.residency_zone),
+            RESIDENCY_ZONE_LABEL: label_value(self.residency_zone),
             "compliance-profile": label_value(self.compliance_profile),
             "owner": label_value(self.owner),
             APP_NAME_LABEL: label_value(app_name),

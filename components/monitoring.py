@@ -426,7 +426,11 @@ class ServiceMonitoring(pulumi.ComponentResource):
             self._rules(prefix, service, groups)
         self.thresholds = args.thresholds.as_output()
         self.alert_names = list(SERVICE_ALERTS + (GPU_ALERTS if args.gpu_rules else ()))
-        self.register_outputs({"thresholds": self.thresholds, "alertNames": self.alert_names})
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, Any]:
+        """The thresholds in force and the alert names: what a stack reports about its monitoring."""
+        return {"thresholds": self.thresholds, "alertNames": self.alert_names}
 
     def _meta(
         self,

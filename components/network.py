@@ -10,7 +10,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from .common import AwsAccount, child_options, policy_json, retained
+from .common import AwsAccount, child_options, policy_json, retained, service_trust_policy
 
 RESOURCE_TYPE = "inference:network:Network"
 
@@ -144,31 +144,44 @@ class Network(pulumi.ComponentResource):
         args: NetworkArgs,
         opts: pulumi.ResourceOptions | None,
     ) -> tuple[list[pulumi.Output[str]], list[aws.ec2.RouteTable]]:
-        subnet_ids: list[pulumi.Output[str]] = []
-        tables: list[aws.ec2.RouteTable] = []
-        for index, (zone, cidr) in enumerate(zip(self.availability_zones, cidrs, strict=True)):
+        # One table per zone so each zone can route to its own NAT gateway.
+        tables = [
+            aws.ec2.RouteTable(
+                f"{name}-private-rt-{index}", vpc_id=vpc.id, tags=self._tags, opts=child_options(self, opts)
+            )
+            for index in range(len(cidrs))
+        ]
+        subnets = self._subnets(f"{name}-private", vpc, cidrs, tags=args.private_subnet_tags, tables=tables, opts=opts)
+        return [subnet.id for subnet in subnets], tables
+
+    def _subnets(
+        self,
+        prefix: str,
+        vpc: aws.ec2.Vpc,
+        cidrs: list[str],
+        *,
+        tags: Mapping[str, str],
+        tables: list[aws.ec2.RouteTable],
+        opts: pulumi.ResourceOptions | None,
+    ) -> list[aws.ec2.Subnet]:
+        """Subnets ``<prefix>-<index>``, one per zone, with the stack's tags plus ``tags``, each routed by its table."""
+        subnets = []
+        for index, (zone, cidr, table) in enumerate(zip(self.availability_zones, cidrs, tables, strict=True)):
             subnet = aws.ec2.Subnet(
-                f"{name}-private-{index}",
+                f"{prefix}-{index}",
                 vpc_id=vpc.id,
                 cidr_block=cidr,
                 availability_zone=zone,
+                # Nodes, NAT gateways and load balancers: none needs an auto-assigned public IP.
                 map_public_ip_on_launch=False,
-                tags={**self._tags, **args.private_subnet_tags},
+                tags={**self._tags, **tags},
                 opts=child_options(self, opts),
-            )
-            # One table per zone so each zone can route to its own NAT gateway.
-            table = aws.ec2.RouteTable(
-                f"{name}-private-rt-{index}", vpc_id=vpc.id, tags=self._tags, opts=child_options(self, opts)
             )
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-rta-{index}",
-                subnet_id=subnet.id,
-                route_table_id=table.id,
-                opts=child_options(self, opts),
+                f"{prefix}-rta-{index}", subnet_id=subnet.id, route_table_id=table.id, opts=child_options(self, opts)
             )
-            subnet_ids.append(subnet.id)
-            tables.append(table)
-        return subnet_ids, tables
+            subnets.append(subnet)
+        return subnets
 
     def _egress(
         self,
@@ -191,25 +204,9 @@ class Network(pulumi.ComponentResource):
             gateway_id=gateway.id,
             opts=child_options(self, opts),
         )
-        subnets: list[aws.ec2.Subnet] = []
-        for index, (zone, cidr) in enumerate(zip(self.availability_zones, cidrs, strict=True)):
-            subnet = aws.ec2.Subnet(
-                f"{name}-public-{index}",
-                vpc_id=vpc.id,
-                cidr_block=cidr,
-                availability_zone=zone,
-                # Only NAT gateways and load balancers live here; neither needs auto-assigned IPs.
-                map_public_ip_on_launch=False,
-                tags={**self._tags, **args.public_subnet_tags},
-                opts=child_options(self, opts),
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-rta-{index}",
-                subnet_id=subnet.id,
-                route_table_id=public_table.id,
-                opts=child_options(self, opts),
-            )
-            subnets.append(subnet)
+        subnets = self._subnets(
+            f"{name}-public", vpc, cidrs, tags=args.public_subnet_tags, tables=[public_table] * len(cidrs), opts=opts
+        )
 
         nat_count = len(subnets) if args.nat_per_az else 1
         nats: list[aws.ec2.NatGateway] = []
@@ -245,20 +242,10 @@ class Network(pulumi.ComponentResource):
             tags=self._tags,
             opts=child_options(self, opts, retained(args.protect)),
         )
+        # Only flow logs of this account may assume the role.
         trust = account.account_id.apply(
-            lambda account_id: policy_json(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Confused-deputy guard: only flow logs of this account may assume the role.
-                            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                        }
-                    ],
-                }
+            lambda account_id: service_trust_policy(
+                "vpc-flow-logs.amazonaws.com", {"StringEquals": {"aws:SourceAccount": account_id}}
             )
         )
         role = aws.iam.Role(

@@ -55,7 +55,7 @@ from .monitoring import (
     effective_thresholds,
 )
 from .network import Network
-from .traffic_split import CANDIDATE, STABLE, AlbRouter, Router
+from .traffic_split import CANDIDATE, STABLE, AlbRouter, Router, alb_group_name
 
 
 def plan_date() -> date:
@@ -155,16 +155,10 @@ class CloudObservability:
     def exports(self) -> dict[str, Any]:
         """The ``monitoring`` stack output: thresholds in force, where alarms go, the audit archive."""
         return {
-            "thresholds": self.monitoring.thresholds,
-            "alertNames": self.monitoring.alert_names,
+            **self.monitoring.outputs(),
             "alarmTopicArn": self.alarms.topic_arn,
             "auditArchive": {"bucketName": self.archive.bucket_name, "retentionDays": self.archive.retention_days},
         }
-
-
-def alb_group_name(router: AlbRouter, *, namespace: str, name: str) -> str:
-    """The IngressGroup of a service's ALB: the router's, else the one the traffic split names by default."""
-    return router.group_name or f"{namespace}-{name}"[:63].rstrip("-")
 
 
 def observe_eks_platform(

@@ -23,26 +23,16 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .common import child_options
-from .config import ConfigError, DataClassification, OnpremConfig, StackConfig, parse_image
+from .common import child_options, config_error
+from .config import DataClassification, OnpremConfig, StackConfig, parse_image
 from .config.models import ScrapeMode, TrafficRouter
 from .gpu_operator import GPU_PRESENT_LABEL, GpuOperator, GpuOperatorArgs
-from .inference_service import (
-    MAX_SURGE,
-    Autoscaling,
-    ComputeResources,
-    InferenceService,
-    InferenceServiceArgs,
-    ModelCache,
-    Peer,
-    Probes,
-    ServingPorts,
-)
+from .inference_service import MAX_SURGE, InferenceService, InferenceServiceArgs, ModelCache, Peer
 from .labels import Labels
 from .monitoring import ServiceMonitoring
 from .namespace_guardrails import NamespaceGuardrails, NamespaceGuardrailsArgs
 from .observability import ObservedService, observe_cluster
-from .rollout import rollout_exports, service_rollout_args
+from .rollout import rollout_exports, service_rollout_args, service_serving_args
 from .traffic_split import GatewayApiRouter, NginxRouter, Router
 
 RESOURCE_TYPE = "inference:models:Onprem"
@@ -102,10 +92,10 @@ def require_onsite(reference: str, registry_host: str) -> str:
     name, _, digest = parse_image(reference)
     host, _ = _registry_and_path(name)
     if host != registry_host or digest is None:
-        raise ConfigError(
-            "invalid stack config:\n"
-            f"  - {pulumi.get_project()}:inference.image.reference: on-prem images come only from "
-            f"onprem.registryHost '{registry_host}', pinned by digest (got {reference!r})"
+        raise config_error(
+            "inference.image.reference",
+            f"on-prem images come only from onprem.registryHost '{registry_host}', "
+            f"pinned by digest (got {reference!r})",
         )
     return reference
 
@@ -211,14 +201,15 @@ class Onprem(pulumi.ComponentResource):
         first = self.services[args.workloads[0].name]
         self.service_url = first.service_url
         self.namespace = first.namespace
-        self.register_outputs(
-            {
-                "serviceUrls": {name: service.service_url for name, service in self.services.items()},
-                "namespaces": {name: service.namespace for name, service in self.services.items()},
-                "imageReference": self.image_reference,
-                "monitoringThresholds": self.monitoring.thresholds,
-            }
-        )
+        self.register_outputs({**self.workload_outputs(), "monitoringThresholds": self.monitoring.thresholds})
+
+    def workload_outputs(self) -> dict[str, Any]:
+        """Service URL and namespace of every workload, and the image they all run."""
+        return {
+            "serviceUrls": {name: service.service_url for name, service in self.services.items()},
+            "namespaces": {name: service.namespace for name, service in self.services.items()},
+            "imageReference": self.image_reference,
+        }
 
     def exports(self) -> dict[str, Any]:
         """The stack outputs of the on-prem model (its single workload)."""
@@ -228,7 +219,7 @@ class Onprem(pulumi.ComponentResource):
             "namespace": self.namespace,
             "imageReference": self.image_reference,
             **rollout_exports(first),
-            "monitoring": {"thresholds": self.monitoring.thresholds, "alertNames": self.monitoring.alert_names},
+            "monitoring": self.monitoring.outputs(),
         }
 
 
@@ -240,41 +231,18 @@ def _service_args(
     workload: Workload,
     image: pulumi.Input[str],
 ) -> InferenceServiceArgs:
-    inference = config.inference
     return InferenceServiceArgs(
         name=workload.name,
         namespace=workload.namespace,
-        model_name=inference.model.name,
-        model_version=inference.model.version,
         image=image,
         labels=labels,
-        replicas=inference.replicas,
-        resources=ComputeResources(
-            cpu_request=inference.resources.cpu_request,
-            cpu_limit=inference.resources.cpu_limit,
-            memory_request=inference.resources.memory_request,
-            memory_limit=inference.resources.memory_limit,
-            gpus=inference.gpus_per_replica,
-        ),
-        autoscaling=Autoscaling(
-            min_replicas=inference.autoscaling.min_replicas,
-            max_replicas=inference.autoscaling.max_replicas,
-            target_cpu_utilization=inference.autoscaling.target_cpu_utilization,
-        ),
-        ports=ServingPorts(http=inference.ports.http, grpc=inference.ports.grpc),
-        probes=Probes(
-            readiness_path=inference.probes.readiness_path,
-            liveness_path=inference.probes.liveness_path,
-            startup_path=inference.probes.startup_path,
-            startup_failure_threshold=inference.probes.startup_failure_threshold,
-            period_seconds=inference.probes.period_seconds,
-        ),
         # GPU nodes carry the label the operator's GPU feature discovery sets; we invent none.
-        node_selector=dict([GPU_PRESENT_LABEL]) if inference.gpus_per_replica > 0 else {},
+        node_selector=dict([GPU_PRESENT_LABEL]) if config.inference.gpus_per_replica > 0 else {},
         # Only the site's ingress controller (or gateway) reaches the pods; model files come from the cache volume.
         ingress_from=[Peer(namespace_labels={"kubernetes.io/metadata.name": _router_namespace(config, onprem)})],
         router=_router(config, onprem, workload.host),
         model_cache=ModelCache(storage_class=onprem.storage_class, size=onprem.model_cache_size),
+        **service_serving_args(config),
         # The candidate is pulled from the site's registry too (the same digest, mirrored).
         **service_rollout_args(
             config,

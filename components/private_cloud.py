@@ -36,16 +36,22 @@ from .config import ConfigError, PrivateCloudConfig, StackConfig, parse_image
 from .config.models import AuthMode
 from .config.types import RFC1918
 from .dcgm_exporter import IMAGE_TAG as DCGM_IMAGE_TAG
-from .eks_platform import EksPlatform, PlatformOptions, ServiceExposure, compose_eks_platform, plugin_accelerators
-from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs, web_acl_name
+from .eks_platform import (
+    EksPlatform,
+    PlatformOptions,
+    ServiceExposure,
+    alb_rate_limit,
+    compose_eks_platform,
+    keys_and_network,
+    plugin_accelerators,
+)
 from .endpoint_service import EndpointService, EndpointServiceArgs
 from .inference_service import TLS_SSL_POLICY, Peer, TargetGroupBinding
 from .internal_nlb import FIPS_TLS_SSL_POLICY, InternalNlb, InternalNlbArgs, NlbListener
-from .keys import EncryptionKeys, EncryptionKeysArgs, KeyPurpose
 from .labels import AUTH_MODE_KEY, Labels
-from .network import Network, NetworkArgs
+from .network import Network
 from .observability import CloudObservability, nlb_target, observe_eks_platform, platform_services
-from .rollout import alb_exposed, cloud_router
+from .rollout import cloud_router
 from .tenant_link import TransitGatewayLink, TransitGatewayLinkArgs
 from .vpc_endpoints import VpcEndpoints, VpcEndpointsArgs, fips_served
 
@@ -195,7 +201,6 @@ class PrivateCloud(pulumi.ComponentResource):
         assert config.region is not None  # StackConfig requires aws:region for cloud models
         private = _private_cloud(config)
         tags = labels.aws_tags()
-        protect = config.prod_like
 
         self.provider = aws.Provider(
             f"{name}-aws",
@@ -207,22 +212,8 @@ class PrivateCloud(pulumi.ComponentResource):
         aws_opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(providers=[self.provider]))
         child = child_options(self, aws_opts)
 
-        keys = EncryptionKeys(
-            f"{name}-keys", EncryptionKeysArgs(region=config.region, tags=tags, protect=protect), child
-        )
-        network = Network(
-            f"{name}-network",
-            NetworkArgs(
-                cidr=config.network.cidr,
-                az_count=config.network.az_count,
-                flow_log_key_arn=keys.arn(KeyPurpose.LOGS),
-                flow_log_retention_days=config.network.flow_log_retention_days,
-                egress=False,
-                instance_tenancy="dedicated",
-                tags=tags,
-                protect=protect,
-            ),
-            child,
+        keys, network = keys_and_network(
+            name, config, tags=tags, child=child, egress=False, instance_tenancy="dedicated"
         )
         endpoints = VpcEndpoints(
             f"{name}-endpoints",
@@ -238,6 +229,7 @@ class PrivateCloud(pulumi.ComponentResource):
             child,
         )
         self.load_balancer = self._load_balancer(name, config, private=private, network=network, tags=tags, child=child)
+        rate_limit = alb_rate_limit(name, config, tags=tags, child=child)
         exposure = ServiceExposure(
             # The NLB (and kubelet probes) reach the pods from the node subnets.
             ingress_cidrs=network.private_subnet_cidrs,
@@ -264,19 +256,7 @@ class PrivateCloud(pulumi.ComponentResource):
                 ssl_policy=_ssl_policy(config, private),
                 source_ranges=[network.vpc_cidr, *private.tenant_cidrs, *config.exposure.allowed_cidrs],
                 tags=tags,
-                waf_acl_name=(
-                    AlbRateLimit(
-                        f"{name}-rate-limit",
-                        AlbRateLimitArgs(
-                            acl_name=web_acl_name(pulumi.get_project(), pulumi.get_stack()),
-                            rate_limit_rps=config.integration.rate_limit_rps,
-                            tags=tags,
-                        ),
-                        child,
-                    ).acl_name
-                    if alb_exposed(config)
-                    else None
-                ),
+                waf_acl_name=rate_limit.acl_name if rate_limit is not None else None,
             ),
         )
         self.platform = compose_eks_platform(

@@ -19,8 +19,8 @@ import pulumi
 
 from .artifact_bucket import ArtifactBucket
 from .aws_load_balancer_controller import LoadBalancerControllerSettings
-from .common import child_options
-from .config import ConfigError, ExposureMode, StackConfig
+from .common import child_options, config_error
+from .config import ExposureMode, StackConfig
 from .config.types import RFC1918
 from .eks_cluster import EksCluster
 from .eks_platform import (
@@ -29,18 +29,20 @@ from .eks_platform import (
     PlatformOptions,
     ServiceExposure,
     ServiceWorkload,
+    alb_rate_limit,
     artifact_bucket_name,
     cluster_name,
     compose_eks_platform,
+    keys_and_network,
 )
-from .endpoint_auth import AlbRateLimit, AlbRateLimitArgs, web_acl_name
+from .endpoint_auth import AlbRateLimit
 from .inference_service import TLS_SSL_POLICY, InferenceService, LoadBalancer, Peer
-from .keys import EncryptionKeys, EncryptionKeysArgs, KeyPurpose
+from .keys import EncryptionKeys
 from .labels import Labels
 from .model_image import ModelImage
-from .network import Network, NetworkArgs
+from .network import Network
 from .observability import CloudObservability, observe_eks_platform, platform_services
-from .rollout import alb_exposed, check_cloud_exposure, cloud_router
+from .rollout import check_cloud_exposure, cloud_router
 from .traffic_split import AlbRouter
 
 __all__ = [
@@ -59,12 +61,11 @@ RESOURCE_TYPE = "inference:models:PublicCloud"
 
 def check_config(config: StackConfig) -> None:
     """Rules of this model that the shared config cannot know; raised before any resource exists."""
-    project = pulumi.get_project()
     if config.network.egress is False:
-        raise ConfigError(
-            "invalid stack config:\n"
-            f"  - {project}:network.egress: the public-cloud model needs egress (NAT) for nodes to reach AWS APIs "
-            "and registries; use deploymentModel 'private-cloud' for a VPC without an internet path (got False)"
+        raise config_error(
+            "network.egress",
+            "the public-cloud model needs egress (NAT) for nodes to reach AWS APIs and registries; "
+            "use deploymentModel 'private-cloud' for a VPC without an internet path (got False)",
         )
 
 
@@ -106,37 +107,11 @@ class PublicCloud(pulumi.ComponentResource):
         super().__init__(RESOURCE_TYPE, name, None, opts)
         assert config.region is not None  # StackConfig requires aws:region for cloud models
         tags = labels.aws_tags()
-        protect = config.prod_like
         child = child_options(self, opts)
 
-        self.keys = keys = EncryptionKeys(
-            f"{name}-keys", EncryptionKeysArgs(region=config.region, tags=tags, protect=protect), child
-        )
-        self.network = network = Network(
-            f"{name}-network",
-            NetworkArgs(
-                cidr=config.network.cidr,
-                az_count=config.network.az_count,
-                flow_log_key_arn=keys.arn(KeyPurpose.LOGS),
-                flow_log_retention_days=config.network.flow_log_retention_days,
-                egress=True,
-                nat_per_az=protect,
-                tags=tags,
-                protect=protect,
-            ),
-            child,
-        )
-        rate_limit = None
-        if alb_exposed(config):
-            rate_limit = AlbRateLimit(
-                f"{name}-rate-limit",
-                AlbRateLimitArgs(
-                    acl_name=web_acl_name(pulumi.get_project(), pulumi.get_stack()),
-                    rate_limit_rps=config.integration.rate_limit_rps,
-                    tags=tags,
-                ),
-                child,
-            )
+        keys, network = keys_and_network(name, config, tags=tags, child=child, egress=True, nat_per_az=config.prod_like)
+        self.keys, self.network = keys, network
+        rate_limit = alb_rate_limit(name, config, tags=tags, child=child)
         exposure = _exposure(config, network, client_cidrs, rate_limit, tags)
         platform = compose_eks_platform(
             self,

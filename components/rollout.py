@@ -1,4 +1,4 @@
-"""Stack config -> the rollout and integration args of the inference service, for every Kubernetes model.
+"""Stack config -> the serving, rollout and integration args of the inference service, for every Kubernetes model.
 
 Not a block: like the models, it reads ``StackConfig``; the blocks
 (:mod:`components.inference_service`, :mod:`components.traffic_split`,
@@ -25,13 +25,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pulumi
-
 from .acceptance_test import AcceptanceCheck
-from .config import ConfigError, ExposureMode, StackConfig
+from .common import config_error
+from .config import ExposureMode, StackConfig
 from .config.models import IntegrationConfig, RolloutStrategy, TrafficRouter
 from .endpoint_auth import EndpointPolicy, Oidc
-from .inference_service import CandidateVersion, InferenceService
+from .inference_service import (
+    Autoscaling,
+    CandidateVersion,
+    ComputeResources,
+    InferenceService,
+    Probes,
+    ServingPorts,
+)
 from .traffic_split import AlbRouter, GatewayApiRouter, Rollout, Router
 
 
@@ -62,6 +68,36 @@ def endpoint_policy(integration: IntegrationConfig) -> EndpointPolicy:
         rate_limit_rps=integration.rate_limit_rps,
         fallback_service=integration.fallback_service,
     )
+
+
+def service_serving_args(config: StackConfig) -> dict[str, Any]:
+    """Keyword args of ``InferenceServiceArgs`` from ``inference``: model, scaling, resources, ports, probes."""
+    inference = config.inference
+    return {
+        "model_name": inference.model.name,
+        "model_version": inference.model.version,
+        "replicas": inference.replicas,
+        "resources": ComputeResources(
+            cpu_request=inference.resources.cpu_request,
+            cpu_limit=inference.resources.cpu_limit,
+            memory_request=inference.resources.memory_request,
+            memory_limit=inference.resources.memory_limit,
+            gpus=inference.gpus_per_replica,
+        ),
+        "autoscaling": Autoscaling(
+            min_replicas=inference.autoscaling.min_replicas,
+            max_replicas=inference.autoscaling.max_replicas,
+            target_cpu_utilization=inference.autoscaling.target_cpu_utilization,
+        ),
+        "ports": ServingPorts(http=inference.ports.http, grpc=inference.ports.grpc),
+        "probes": Probes(
+            readiness_path=inference.probes.readiness_path,
+            liveness_path=inference.probes.liveness_path,
+            startup_path=inference.probes.startup_path,
+            startup_failure_threshold=inference.probes.startup_failure_threshold,
+            period_seconds=inference.probes.period_seconds,
+        ),
+    }
 
 
 def service_rollout_args(config: StackConfig, *, candidate_image: str | None = None) -> dict[str, Any]:
@@ -99,10 +135,10 @@ def check_cloud_exposure(config: StackConfig) -> None:
     router = config.traffic_routers()[0]
     canary = rollout.strategy is RolloutStrategy.CANARY and rollout.canary_weight > 0
     if canary and router is TrafficRouter.AWS_ALB and config.exposure.tls_certificate_arn is None:
-        raise ConfigError(
-            "invalid stack config:\n"
-            f"  - {pulumi.get_project()}:rollout.canaryWeight: the weighted split happens at the ALB, which "
-            f"serves only TLS; set exposure.tlsCertificateArn, or roll out blue-green (got {rollout.canary_weight})"
+        raise config_error(
+            "rollout.canaryWeight",
+            "the weighted split happens at the ALB, which serves only TLS; set exposure.tlsCertificateArn, "
+            f"or roll out blue-green (got {rollout.canary_weight})",
         )
 
 

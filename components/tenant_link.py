@@ -18,12 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .common import child_options
-
-
-def _cidr_slug(cidr: str) -> str:
-    # Route names come from the CIDR, not a list index, so reordering config does not replace routes.
-    return cidr.replace(".", "-").replace("/", "-")
+from .common import child_options, cidr_slug
 
 
 @dataclass(frozen=True)
@@ -65,8 +60,9 @@ class TransitGatewayLink(pulumi.ComponentResource):
         after_attachment = child_options(self, opts, pulumi.ResourceOptions(depends_on=[attachment]))
         for table_index, route_table_id in enumerate(args.route_table_ids):
             for cidr in args.tenant_cidrs:
+                # Named by CIDR, not list position, so reordering config does not replace routes.
                 aws.ec2.Route(
-                    f"{name}-rt{table_index}-{_cidr_slug(cidr)}",
+                    f"{name}-rt{table_index}-{cidr_slug(cidr)}",
                     route_table_id=route_table_id,
                     destination_cidr_block=cidr,
                     transit_gateway_id=args.transit_gateway_id,

@@ -160,6 +160,11 @@ class AlbRouter:
             raise ValueError("AlbRouter: source_ranges must not contain 0.0.0.0/0")
 
 
+def alb_group_name(router: AlbRouter, *, namespace: str, name: str) -> str:
+    """The IngressGroup of a service's ALB: the router's, else ``<namespace>-<name>`` (a label value, 63 at most)."""
+    return router.group_name or f"{namespace}-{name}"[:63].rstrip("-")
+
+
 @dataclass(frozen=True)
 class NginxRouter:
     """Ingresses for ingress-nginx, TLS from a secret or a cert-manager ClusterIssuer."""
@@ -315,7 +320,7 @@ class TrafficSplit(pulumi.ComponentResource):
             annotations: dict[str, Any] = {
                 f"{ALB_PREFIX}scheme": "internet-facing" if router.public else "internal",
                 f"{ALB_PREFIX}target-type": "ip",
-                f"{ALB_PREFIX}group.name": router.group_name or f"{args.namespace}-{args.name}"[:63].rstrip("-"),
+                f"{ALB_PREFIX}group.name": alb_group_name(router, namespace=args.namespace, name=args.name),
                 f"{ALB_PREFIX}listen-ports": json.dumps([{"HTTPS": listener}]),
                 f"{ALB_PREFIX}certificate-arn": router.certificate_arn,
                 f"{ALB_PREFIX}ssl-policy": router.ssl_policy,

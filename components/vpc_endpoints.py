@@ -40,7 +40,7 @@ from types import MappingProxyType
 import pulumi
 import pulumi_aws as aws
 
-from .common import child_options
+from .common import TcpRule, child_options, tcp_security_group
 
 HTTPS_PORT = 443
 
@@ -134,7 +134,16 @@ class VpcEndpoints(pulumi.ComponentResource):
         child = child_options(self, opts)
         tags = dict(args.tags)
 
-        security_group = self._create_security_group(name, args, tags, child)
+        security_group = tcp_security_group(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="PrivateLink interface endpoints: HTTPS from inside the VPC only",
+            ingress=[TcpRule("HTTPS from the VPC", HTTPS_PORT, [args.vpc_cidr])],
+            # Endpoint ENIs only answer (security groups are stateful); an empty list removes AWS's allow-all rule.
+            egress=[],
+            tags=tags,
+            opts=child,
+        )
         services = self.interface_services(args)
         self.interface_endpoint_ids = {
             service: aws.ec2.VpcEndpoint(
@@ -181,26 +190,3 @@ class VpcEndpoints(pulumi.ComponentResource):
                 table = FIPS_ENDPOINT_SERVICES[partition_of(args.region)]
             services += [table[service] for service in services if service in table]
         return services
-
-    @staticmethod
-    def _create_security_group(
-        name: str, args: VpcEndpointsArgs, tags: Mapping[str, str], child: pulumi.ResourceOptions
-    ) -> aws.ec2.SecurityGroup:
-        return aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description="PrivateLink interface endpoints: HTTPS from inside the VPC only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description="HTTPS from the VPC",
-                    protocol="tcp",
-                    from_port=HTTPS_PORT,
-                    to_port=HTTPS_PORT,
-                    cidr_blocks=[args.vpc_cidr],
-                )
-            ],
-            # Endpoint ENIs only answer (security groups are stateful); an empty list removes AWS's allow-all rule.
-            egress=[],
-            tags={**tags, "Name": f"{name}-sg"},
-            opts=child,
-        )

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from .common import child_options, retained
+from .common import child_options, cidr_slug, retained
 
 RESOURCE_TYPE = "inference:network:SiteToSiteVpn"
 
@@ -102,7 +103,7 @@ class SiteToSiteVpn(pulumi.ComponentResource):
         for cidr in args.onprem_cidrs:
             # Named by CIDR, not list position, so reordering config does not replace routes.
             aws.ec2.VpnConnectionRoute(
-                f"{name}-route-{cidr.replace('.', '-').replace('/', '-')}",
+                f"{name}-route-{cidr_slug(cidr)}",
                 vpn_connection_id=connection.id,
                 destination_cidr_block=cidr,
                 opts=child,
@@ -171,47 +172,34 @@ class SiteToSiteVpn(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions,
     ) -> aws.ec2.VpnConnection:
         preshared_key = None if args.preshared_key is None else pulumi.Output.secret(args.preshared_key)
-        ike = list(IKE_VERSIONS)
-        encryption = list(ENCRYPTION_ALGORITHMS)
-        integrity = list(INTEGRITY_ALGORITHMS)
-        phase1_dh = list(PHASE1_DH_GROUPS)
-        phase2_dh = list(PHASE2_DH_GROUPS)
+        log: dict[str, Any] = {"log_enabled": True, "log_group_arn": log_group.arn, "log_output_format": "json"}
+        hardened: dict[str, Any] = {
+            "ike_versions": list(IKE_VERSIONS),
+            "phase1_encryption_algorithms": list(ENCRYPTION_ALGORITHMS),
+            "phase2_encryption_algorithms": list(ENCRYPTION_ALGORITHMS),
+            "phase1_integrity_algorithms": list(INTEGRITY_ALGORITHMS),
+            "phase2_integrity_algorithms": list(INTEGRITY_ALGORITHMS),
+            "phase1_dh_group_numbers": list(PHASE1_DH_GROUPS),
+            "phase2_dh_group_numbers": list(PHASE2_DH_GROUPS),
+            "preshared_key": preshared_key,
+            # Restart a tunnel whose peer stops answering dead-peer detection instead of leaving it down.
+            "dpd_timeout_action": "restart",
+        }
         # Both tunnels get the identical hardened proposal set: a looser second tunnel would be the weak link.
+        tunnels = {f"tunnel{tunnel}_{key}": value for tunnel in (1, 2) for key, value in hardened.items()}
         return aws.ec2.VpnConnection(
             f"{name}-connection",
             customer_gateway_id=customer_gateway.id,
             vpn_gateway_id=vpn_gateway.id,
             type="ipsec.1",
             static_routes_only=True,
-            tunnel1_ike_versions=ike,
-            tunnel1_phase1_encryption_algorithms=encryption,
-            tunnel1_phase2_encryption_algorithms=encryption,
-            tunnel1_phase1_integrity_algorithms=integrity,
-            tunnel1_phase2_integrity_algorithms=integrity,
-            tunnel1_phase1_dh_group_numbers=phase1_dh,
-            tunnel1_phase2_dh_group_numbers=phase2_dh,
-            tunnel1_preshared_key=preshared_key,
-            # Restart a tunnel whose peer stops answering dead-peer detection instead of leaving it down.
-            tunnel1_dpd_timeout_action="restart",
             tunnel1_log_options=aws.ec2.VpnConnectionTunnel1LogOptionsArgs(
-                cloudwatch_log_options=aws.ec2.VpnConnectionTunnel1LogOptionsCloudwatchLogOptionsArgs(
-                    log_enabled=True, log_group_arn=log_group.arn, log_output_format="json"
-                )
+                cloudwatch_log_options=aws.ec2.VpnConnectionTunnel1LogOptionsCloudwatchLogOptionsArgs(**log)
             ),
-            tunnel2_ike_versions=ike,
-            tunnel2_phase1_encryption_algorithms=encryption,
-            tunnel2_phase2_encryption_algorithms=encryption,
-            tunnel2_phase1_integrity_algorithms=integrity,
-            tunnel2_phase2_integrity_algorithms=integrity,
-            tunnel2_phase1_dh_group_numbers=phase1_dh,
-            tunnel2_phase2_dh_group_numbers=phase2_dh,
-            tunnel2_preshared_key=preshared_key,
-            tunnel2_dpd_timeout_action="restart",
             tunnel2_log_options=aws.ec2.VpnConnectionTunnel2LogOptionsArgs(
-                cloudwatch_log_options=aws.ec2.VpnConnectionTunnel2LogOptionsCloudwatchLogOptionsArgs(
-                    log_enabled=True, log_group_arn=log_group.arn, log_output_format="json"
-                )
+                cloudwatch_log_options=aws.ec2.VpnConnectionTunnel2LogOptionsCloudwatchLogOptionsArgs(**log)
             ),
+            **tunnels,
             tags={**args.tags, "Name": f"{name}-connection"},
             opts=opts,
         )

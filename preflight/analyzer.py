@@ -31,14 +31,11 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
+from preflight.engine import OUTPUT_VALUE_SIG, SECRET_SIG, SIG_KEY, UNKNOWN
+from preflight.engine import RESOURCE_REF_SIG as RESOURCE_SIG
 from preflight.export import WITHHELD
 
-# Wire-form markers, as in pulumi.runtime.rpc and the engine's plugin/rpc.go.
-SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
-SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a protocol marker, not a secret
-RESOURCE_SIG: Final = "5cf8f73096256a8f31e491e813e4eb8e"
-OUTPUT_VALUE_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
-UNKNOWN: Final = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The unknown value of each type, as in the engine's plugin/rpc.go (the wire markers are preflight.engine's).
 UNKNOWN_SENTINELS: Final = frozenset(
     {
         UNKNOWN,

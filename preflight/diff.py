@@ -27,14 +27,16 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from preflight.cli import EXIT_OK, EXIT_USAGE, CommandError
-from preflight.engine import RESOURCE_REF_SIG, SIG_KEY, UNKNOWN, is_secret
+from preflight.engine import (
+    ARCHIVE_SIG,
+    ASSET_SIG,
+    OUTPUT_VALUE_SIG,
+    RESOURCE_REF_SIG,
+    SIG_KEY,
+    UNKNOWN,
+    is_secret,
+)
 from preflight.export import load_deployment
-
-# Wire signatures (pulumi.runtime.rpc) the engine module does not name: assets and archives are shown
-# by path, output values by their value (or as a secret / unknown).
-ASSET_SIG: Final = "c44067f5952c0a294b673a41bacd8c17"
-ARCHIVE_SIG: Final = "0def7320c3a5731c473e5ecbe6d01bc7"
-OUTPUT_VALUE_SIG: Final = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 
 SECRET_TEXT: Final = "[secret]"  # noqa: S105 - the mask shown instead of a secret
 UNKNOWN_TEXT: Final = "(known after apply)"

@@ -31,7 +31,8 @@ A program error (an exception in the program, an ``apply`` or an RPC) becomes a
 :class:`ProgramError` carrying the message; ``ProgramError.is_config_error`` is
 true for the project's config error (a ``pulumi.RunError`` subclass named
 ``ConfigError``). Each run happens in a copied ``contextvars`` context with a new
-event loop, fresh config and a fresh root stack, so many runs in one process are
+event loop, fresh config, a fresh root stack and the garbage-collector thresholds
+a previous run's program did not retune, so many runs in one process are
 independent. Python modules the program imports stay cached between runs, as
 any import does.
 """
@@ -76,6 +77,7 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a wire signature
 RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
@@ -558,6 +560,33 @@ class _RootPlaceholder:
 _RUN_LOCK = threading.Lock()
 
 
+@dataclass
+class _CollectorTuning:
+    """Keeps a program's garbage-collector tuning out of the runs after it.
+
+    A program may tune the collector for itself (the edge model stops full passes for large fleets,
+    ``components.edge_fleet``); under ``pulumi up`` it has a process of its own. Here runs share one,
+    so each run starts from the thresholds the process had before the previous run retuned them, unless
+    the caller has set others since. The tuning stays in place after its run, as in the program's process.
+    """
+
+    before: tuple[int, ...] = ()
+    after: tuple[int, ...] = ()
+
+    @contextlib.contextmanager
+    def isolated(self) -> Iterator[None]:
+        if self.after and gc.get_threshold() == self.after:
+            gc.set_threshold(*self.before)
+        self.before = gc.get_threshold()
+        try:
+            yield
+        finally:
+            self.after = gc.get_threshold()
+
+
+_COLLECTOR = _CollectorTuning()
+
+
 @contextlib.contextmanager
 def _program_environment(program_dir: Path | None) -> Iterator[None]:
     """cwd and sys.path as the language host sets them; no PULUMI_CONFIG* fallbacks from the caller's shell."""
@@ -765,7 +794,7 @@ def run_program(
     run = _Run(body, project, stack, config, secret_keys, preview, mocks, monitor, timeout_s)
 
     started = time.perf_counter()
-    with _RUN_LOCK, _program_environment(program_dir):
+    with _RUN_LOCK, _program_environment(program_dir), _COLLECTOR.isolated():
         try:
             # A copied context isolates the SDK's context variables (settings, root, config) per run.
             contextvars.copy_context().run(run.execute)

@@ -12,10 +12,7 @@ import pytest
 from components.config.models import Accel, EdgeDevice
 from components.edge_device import (
     CANDIDATE,
-    IMAGE_LABEL,
-    SITE_LABEL,
     STABLE,
-    WAVE_LABEL,
     ContainerSpec,
     Device,
     DeviceArgs,
@@ -23,6 +20,7 @@ from components.edge_device import (
     device_labels,
     version_labels,
 )
+from components.labels import IMAGE_LABEL, SITE_LABEL, WAVE_LABEL
 from preflight.engine import PlanResult, RecordedResource, is_secret, unwrap_secret
 from tests.components.component_harness import plan_block
 

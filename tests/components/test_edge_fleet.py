@@ -17,8 +17,8 @@ import pytest
 from components import edge_fleet
 from components.config import ConfigError, validate
 from components.config.models import EdgeConfig, EdgeShardConfig, ShardBy, shard_bucket
-from components.edge_device import IMAGE_LABEL, SITE_LABEL, WAVE_LABEL
 from components.edge_fleet import LARGE_FLEET, PREVIEW_LOGIN_STAND_IN
+from components.labels import IMAGE_LABEL, SITE_LABEL, WAVE_LABEL
 from preflight.cli import EXIT_OK, main
 from preflight.diff import diff_deployments
 from preflight.engine import PlanResult, ProgramError, RecordedResource, is_secret, run_program, unwrap_secret

@@ -10,8 +10,8 @@ from component_harness import named, plan_stack
 
 from components.config import validate
 from components.monitoring import ALERTS
-from components.observability import alb_group_name, stack_thresholds
-from components.traffic_split import AlbRouter
+from components.observability import stack_thresholds
+from components.traffic_split import AlbRouter, alb_group_name
 from preflight.engine import PlanResult, RecordedResource
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -331,6 +331,7 @@ def compose_eks_platform(
             exposure=exposure,
             service_role=service_roles[workload.name],
             image=image.image_reference,
+            model_repository=pulumi.Output.concat("s3://", bucket.bucket_name, "/models/", workload.name),
             pod_env=options.pod_env,
         )
         services[workload.name] = InferenceService(
@@ -423,9 +424,14 @@ def service_args(
     exposure: ServiceExposure,
     service_role: IrsaRole,
     image: pulumi.Output[str],
+    model_repository: pulumi.Input[str],
     pod_env: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> InferenceServiceArgs:
-    """The inference service's args from config, with the model's exposure."""
+    """The inference service's args from config, with the model's exposure.
+
+    ``model_repository`` (``$(MODEL_REPOSITORY)`` in the container args) is the S3 prefix the
+    service's IRSA role may read; Triton loads ``s3://`` repositories natively.
+    """
     inference = config.inference
     pool = inference.node_pool or config.gpu_node_pools[0].name
     return InferenceServiceArgs(
@@ -435,7 +441,7 @@ def service_args(
         labels=labels,
         node_selector={GPU_POOL_LABEL: pool} if inference.gpus_per_replica > 0 else {},
         args=inference.args,
-        env={"AWS_REGION": config.region or "", **(pod_env or {})},
+        env={"AWS_REGION": config.region or "", "MODEL_REPOSITORY": model_repository, **(pod_env or {})},
         service_account_annotations={IRSA_ANNOTATION: service_role.arn},
         ingress_from=[Peer(cidr=cidr) for cidr in exposure.ingress_cidrs],
         https_egress_to=list(exposure.https_egress_to),

@@ -217,7 +217,7 @@ class InferenceServiceArgs:
     node_selector: Mapping[str, str] = field(default_factory=dict)
     """Selects the GPU pool."""
     args: Sequence[str] = ()
-    """Container args; may use $(MODEL_NAME), $(MODEL_VERSION), $(MODEL_REPOSITORY), $(HTTP_PORT), $(GRPC_PORT)."""
+    """Container args; may use $(MODEL_NAME), $(MODEL_VERSION), $(HTTP_PORT), $(GRPC_PORT) and any ``env`` key."""
     env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """E.g. the IRSA role (``eks.amazonaws.com/role-arn``)."""

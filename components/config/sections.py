@@ -117,8 +117,6 @@ class GpuNodePoolConfig(ScalingConfig):
     """How EC2 capacity is bought: `SPOT` is cheaper, but AWS can reclaim the nodes at short notice."""
     disk_size_gib: Annotated[int, Field(ge=20, le=16384, strict=True)] = 200
     """Encrypted gp3 volume per node for images and containers, GiB (20-16384)."""
-    gpus_per_node: PositiveInt = 1
-    """GPUs per node of these instance types; validated only, no component reads it yet."""
     labels: dict[str, str] = Field(default_factory=dict)
     """Extra Kubernetes node labels; the pool and accelerator labels are always set and win."""
 

@@ -164,6 +164,15 @@ def test_bucket_policy_is_known_at_preview_and_denies_plain_http(prod: PlanResul
     assert allow["Principal"] == {"AWS": ["arn:aws:iam::111122223333:role/inference-platform-prod-inference"]}
 
 
+def test_model_repository_is_the_bucket_prefix_the_service_may_read(prod: PlanResult) -> None:
+    """`$(MODEL_REPOSITORY)` in the stack's container args must resolve to the artifact bucket."""
+    container = prod.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    bucket = named(prod, "aws:s3/bucket:Bucket", "artifacts-bucket").inputs["bucket"]
+    assert env["MODEL_REPOSITORY"] == f"s3://{bucket}/models/inference"
+    assert "--model-repository=$(MODEL_REPOSITORY)" in container["args"]
+
+
 def test_service_account_role_is_the_bucket_reader(prod: PlanResult) -> None:
     role = named(prod, "aws:iam/role:Role", "service-role-role").inputs
     assert role["name"] == "inference-platform-prod-inference"

@@ -64,7 +64,7 @@ def test_unknown_key_in_a_list_item_lists_the_item_keys() -> None:
     raw["gpuNodePools"][0]["gpus"] = 1
     message = _error(raw)
     assert f"{PROJECT}:gpuNodePools[0].gpus: unknown key" in message
-    assert "gpusPerNode" in message
+    assert "capacityType" in message
 
 
 @pytest.mark.parametrize("cidr", ["10.0.0.1/16", "10.0.0.0/33", "not-a-cidr"])

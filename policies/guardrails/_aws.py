@@ -7,7 +7,8 @@ from typing import Any
 
 from pulumi_policy import PolicyProviderResource
 
-from ._props import as_mapping, get, provider_value, str_map
+from ._base import Config
+from ._props import as_mapping, get, present, provider_value, str_map
 
 PROVIDER_TYPE = "pulumi:providers:aws"
 
@@ -25,3 +26,11 @@ def effective_tags(props: Mapping[str, Any], provider: PolicyProviderResource | 
     tags = provider_default_tags(provider)
     tags.update(str_map(get(props, "tags")))
     return tags
+
+
+def lacks_customer_managed_key(config: Config, block: Any, key: str) -> bool:
+    """The profile requires a customer-managed KMS key (``requireCustomerManagedKey``) and ``block.<key>`` names none.
+
+    A key ARN computed by a key in the same update counts as named (:func:`guardrails._props.present`).
+    """
+    return bool(config["requireCustomerManagedKey"]) and not present(block, key)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import PolicyResource
+from pulumi_policy import PolicyResource, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from ._base import Pending
+from ._base import Config, Pending, StackCheck, StackReport
 from ._images import is_image_id
 from ._props import as_list, get, is_mapping, str_list
 from ._stack import linked
@@ -75,3 +75,20 @@ def image_uses(resources: list[PolicyResource], pending: Pending) -> list[ImageU
         what = f"container '{container_name(container.props, container.name)}'"
         uses.append(ImageUse(container, what, image if isinstance(image, str) else None))
     return uses
+
+
+def per_image_use(problem: Callable[[str | None, Config], str | None]) -> StackCheck:
+    """A stack check reporting ``<what> <problem>`` on the resource of every image use (:func:`image_uses`).
+
+    ``problem(reference, config)`` gets the reference (``None`` when the resource names no image).
+    """
+
+    def check(args: StackValidationArgs, report: StackReport, config: Config) -> None:
+        pending = Pending()
+        for use in image_uses(args.resources, pending):
+            found = problem(use.reference, config)
+            if found:
+                report(f"{use.what} {found}", use.resource.urn)
+        pending.finish()
+
+    return check

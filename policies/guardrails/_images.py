@@ -46,3 +46,20 @@ def is_pinned(reference: str) -> bool:
 def registry_allowed(registry: str, patterns: list[str]) -> bool:
     """``registry`` (host[:port]) matches one of the shell-style patterns, case-insensitively."""
     return any(fnmatchcase(registry.lower(), pattern.lower()) for pattern in patterns)
+
+
+def pin_problem(image: object) -> str | None:
+    """Why an image reference is not pinned by digest (``image`` as read: a missing one is ``None``), or ``None``."""
+    if not isinstance(image, str) or not is_pinned(image):
+        return f"image {image!r} is not pinned by digest."
+    return None
+
+
+def registry_problem(image: object, allowed: list[str]) -> str | None:
+    """Why an image reference does not come from an ``allowed`` registry pattern, or ``None``."""
+    if not isinstance(image, str):
+        return "has no image."
+    registry = parse(image).registry
+    if not registry_allowed(registry, allowed):
+        return f"image {image!r} comes from registry {registry!r}, not in {allowed}."
+    return None

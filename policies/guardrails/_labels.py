@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
+
+from pulumi_policy import ResourceValidationArgs
+
+from ._base import Config, Report, ResourceCheck
+
+# A resource -> how messages name it and the labels (or tags) it carries; ``None`` when it has none to check.
+LabelSource = Callable[[ResourceValidationArgs], tuple[str, Mapping[str, str]] | None]
 
 
 def zone_allowed(zone: str, allowed: list[str]) -> bool:
@@ -34,3 +41,17 @@ def label_problems(
         if value and value not in list(values):
             problems.append(f"{what} has {noun} {key}={value!r}, not one of {list(values)}.")
     return problems
+
+
+def labels_check(source: LabelSource, *, required_param: str = "requiredLabels", noun: str = "label") -> ResourceCheck:
+    """A check reporting :func:`label_problems` against the ``required_param`` and ``allowedValues`` parameters."""
+
+    def check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
+        found = source(args)
+        if found is None:
+            return
+        what, carried = found
+        for problem in label_problems(what, carried, list(config[required_param]), config["allowedValues"], noun):
+            report(problem)
+
+    return check

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import conventions
+
 STRING_LIST: dict[str, Any] = {"type": "array", "items": {"type": "string", "minLength": 1}, "uniqueItems": True}
 
 ALLOWED_REGIONS: dict[str, Any] = {
@@ -97,3 +99,22 @@ ALLOWED_LABEL_VALUES: dict[str, Any] = {
     "description": "Allowed values per label / tag key (keys not listed accept any non-empty value).",
     "default": {"data-classification": ["public", "internal", "phi", "cui"]},
 }
+
+
+def gpu_taint(effect_description: str) -> dict[str, dict[str, Any]]:
+    """``taintKey``, ``taintValue`` and ``taintEffect`` (Kubernetes spelling), defaulting to the GPU taint."""
+    return {
+        "taintKey": {
+            "type": "string",
+            "minLength": 1,
+            "description": "GPU taint key.",
+            "default": conventions.GPU_TAINT_KEY,
+        },
+        "taintValue": {"type": "string", "description": "GPU taint value.", "default": conventions.GPU_TAINT_VALUE},
+        "taintEffect": {
+            "type": "string",
+            "enum": ["NoSchedule", "NoExecute", "PreferNoSchedule"],
+            "description": effect_description,
+            "default": conventions.GPU_TAINT_EFFECT,
+        },
+    }

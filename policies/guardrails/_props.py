@@ -170,3 +170,11 @@ def declared(obj: Any, key: str) -> Any:
         return obj[key]
     except UnknownValueError:
         return None
+
+
+def is_true(obj: Any, *path: str | int) -> bool:
+    """The flag at ``path`` is true (``True`` or the string ``"true"``); missing, false or anything else is not.
+
+    Raises ``UnknownValueError`` like :func:`get` when the flag is unknown at preview.
+    """
+    return as_bool(get(obj, *path)) is True

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from pulumi_policy import PolicyResource
 from pulumi_policy.proxy import UnknownValueError
 
 from ._aws import PROVIDER_TYPE
+from ._base import Pending
 from ._props import get, known_str
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+
+T = TypeVar("T")
 
 
 def of_types(resources: Iterable[PolicyResource], types: Iterable[str]) -> list[PolicyResource]:
@@ -45,6 +50,55 @@ def bucket_targets(resource: PolicyResource, prop: str, buckets: list[PolicyReso
         return found
     value = get(resource.props, prop)
     return buckets_named(bucket_name_from(value), buckets) if isinstance(value, str) else []
+
+
+@dataclass
+class BucketJoin(Generic[T]):
+    """What the bucket-scoped resources of some types (encryption configurations, access blocks...) say per bucket."""
+
+    buckets: list[PolicyResource]
+    # Bucket URN -> the verdict of each such resource that applies to the bucket.
+    verdicts: dict[str, list[T]]
+    # Buckets that a resource whose verdict is unknown at preview applies to.
+    undecided: set[str] = field(default_factory=set)
+    # A resource's bucket is unknown at preview, so it may apply to any bucket.
+    unjoined: bool = False
+
+    def decided(self) -> Iterator[tuple[PolicyResource, list[T]]]:
+        """Each bucket with its verdicts (possibly none), leaving out the undecided buckets."""
+        for bucket in self.buckets:
+            if bucket.urn not in self.undecided:
+                yield bucket, self.verdicts[bucket.urn]
+
+
+def join_buckets(
+    resources: Sequence[PolicyResource],
+    types: Iterable[str],
+    verdict: Callable[[PolicyResource], T],
+    pending: Pending,
+) -> BucketJoin[T]:
+    """Join the stack's resources of ``types`` to its buckets (their ``bucket`` input) and judge each with ``verdict``.
+
+    A value unknown at preview, in the join or in the verdict, is recorded in ``pending``.
+    """
+    buckets = of_types(resources, BUCKET_TYPES)
+    join: BucketJoin[T] = BucketJoin(buckets, {bucket.urn: [] for bucket in buckets})
+    for resource in of_types(resources, types):
+        try:
+            targets = bucket_targets(resource, "bucket", buckets)
+        except UnknownValueError as exc:
+            pending.record(exc)
+            join.unjoined = True
+            continue
+        try:
+            value = verdict(resource)
+        except UnknownValueError as exc:
+            pending.record(exc)
+            join.undecided.update(bucket.urn for bucket in targets)
+            continue
+        for bucket in targets:
+            join.verdicts[bucket.urn].append(value)
+    return join
 
 
 def region_of(resource: PolicyResource) -> str | None:

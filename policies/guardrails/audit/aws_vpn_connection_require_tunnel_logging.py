@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, get, present
+from .._props import get, is_true, present
 
 SPEC = Spec(
     name="aws-vpn-connection-require-tunnel-logging",
@@ -25,7 +25,7 @@ SPEC = Spec(
 def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
     for tunnel in ("tunnel1", "tunnel2"):
         options = get(args.props, f"{tunnel}LogOptions", "cloudwatchLogOptions")
-        if as_bool(get(options, "logEnabled")) is not True:
+        if not is_true(options, "logEnabled"):
             report(f"VPN connection '{args.name}' {tunnel} logging is off ({tunnel}LogOptions.logEnabled).")
         elif not present(options, "logGroupArn"):
             report(f"VPN connection '{args.name}' {tunnel} logs to no log group (logGroupArn is not set).")

@@ -8,8 +8,9 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
+from .._aws import lacks_customer_managed_key
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, as_list, get, present
+from .._props import as_list, get, is_true
 
 VOLUME_TYPE = "aws:ebs/volume:Volume"
 INSTANCE_TYPE = "aws:ec2/instance:Instance"
@@ -28,9 +29,9 @@ SPEC = Spec(
 
 
 def _check_device(what: str, device: Mapping[str, Any], report: Report, config: Config) -> None:
-    if as_bool(get(device, "encrypted")) is not True:
+    if not is_true(device, "encrypted"):
         report(f"{what} is not encrypted (encrypted is not true).")
-    elif config["requireCustomerManagedKey"] and not present(device, "kmsKeyId"):
+    elif lacks_customer_managed_key(config, device, "kmsKeyId"):
         report(f"{what} has no kmsKeyId (customer-managed key).")
 
 

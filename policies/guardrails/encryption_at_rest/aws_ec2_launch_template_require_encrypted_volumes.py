@@ -5,8 +5,9 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
+from .._aws import lacks_customer_managed_key
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, as_list, get, present
+from .._props import as_list, get, is_true
 
 SPEC = Spec(
     name="aws-ec2-launch-template-require-encrypted-volumes",
@@ -37,9 +38,9 @@ def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None
         ebs = get(mapping, "ebs")
         if ebs is None:
             continue  # ephemeral / no-device mappings carry no EBS volume
-        if as_bool(get(ebs, "encrypted")) is not True:
+        if not is_true(ebs, "encrypted"):
             report(f"launch template '{args.name}' volume {device} is not encrypted (ebs.encrypted is not true).")
-        elif config["requireCustomerManagedKey"] and not present(ebs, "kmsKeyId"):
+        elif lacks_customer_managed_key(config, ebs, "kmsKeyId"):
             report(f"launch template '{args.name}' volume {device} has no ebs.kmsKeyId (customer-managed key).")
 
 

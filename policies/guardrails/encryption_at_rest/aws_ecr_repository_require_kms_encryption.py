@@ -5,8 +5,9 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
+from .._aws import lacks_customer_managed_key
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_list, get, present
+from .._props import as_list, get
 
 SPEC = Spec(
     name="aws-ecr-repository-require-kms-encryption",
@@ -33,7 +34,7 @@ def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None
         kind = get(configuration, "encryptionType")
         if kind not in ("KMS", "KMS_DSSE"):
             report(f"ECR repository '{args.name}' uses encryptionType {kind!r}, not KMS.")
-        elif config["requireCustomerManagedKey"] and not present(configuration, "kmsKey"):
+        elif lacks_customer_managed_key(config, configuration, "kmsKey"):
             report(f"ECR repository '{args.name}' has no kmsKey (customer-managed key).")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
+from .._aws import lacks_customer_managed_key
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, get, present
+from .._props import is_true
 
 SPEC = Spec(
     name="aws-efs-file-system-require-encryption",
@@ -22,9 +23,9 @@ SPEC = Spec(
 
 
 def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    if as_bool(get(args.props, "encrypted")) is not True:
+    if not is_true(args.props, "encrypted"):
         report(f"EFS file system '{args.name}' is not encrypted (encrypted is not true).")
-    elif config["requireCustomerManagedKey"] and not present(args.props, "kmsKeyId"):
+    elif lacks_customer_managed_key(config, args.props, "kmsKeyId"):
         report(f"EFS file system '{args.name}' has no kmsKeyId (customer-managed key).")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, as_number, get
+from .._props import as_number, get, is_true
 
 SPEC = Spec(
     name="aws-kms-key-require-rotation",
@@ -35,7 +35,7 @@ def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None
     usage = get(args.props, "keyUsage") or "ENCRYPT_DECRYPT"
     if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
         args.not_applicable(f"AWS rotates only symmetric encryption keys (this key is {spec}/{usage})")
-    if as_bool(get(args.props, "enableKeyRotation")) is not True:
+    if not is_true(args.props, "enableKeyRotation"):
         report(f"KMS key '{args.name}' does not set enableKeyRotation: true.")
         return
     period = as_number(get(args.props, "rotationPeriodInDays"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
+from .._aws import lacks_customer_managed_key
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, get, present
+from .._props import is_true
 
 SPEC = Spec(
     name="aws-rds-storage-require-encryption",
@@ -23,9 +24,9 @@ SPEC = Spec(
 
 def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
     kind = "RDS cluster" if args.resource_type.endswith(":Cluster") else "RDS instance"
-    if as_bool(get(args.props, "storageEncrypted")) is not True:
+    if not is_true(args.props, "storageEncrypted"):
         report(f"{kind} '{args.name}' does not set storageEncrypted: true.")
-    elif config["requireCustomerManagedKey"] and not present(args.props, "kmsKeyId"):
+    elif lacks_customer_managed_key(config, args.props, "kmsKeyId"):
         report(f"{kind} '{args.name}' has no kmsKeyId (customer-managed key).")
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
 
 from .. import _params
+from .._aws import lacks_customer_managed_key
 from .._base import Config, Pending, Spec, StackReport, stack_policy
-from .._props import as_list, declared, get, is_list, present
-from .._stack import BUCKET_TYPES, bucket_targets, of_types
+from .._props import as_list, declared, get, is_list
+from .._stack import BUCKET_TYPES, join_buckets
 
 SSE_TYPES = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
@@ -43,7 +43,7 @@ def _rule_problem(rules: list[Any], config: Config) -> str | None:
         algorithm = get(default, "sseAlgorithm")
         if algorithm not in KMS_ALGORITHMS:
             return f"sseAlgorithm is {algorithm!r}, not one of {list(KMS_ALGORITHMS)}"
-        if config["requireCustomerManagedKey"] and not present(default, "kmsMasterKeyId"):
+        if lacks_customer_managed_key(config, default, "kmsMasterKeyId"):
             return "no kmsMasterKeyId (customer-managed key)"
     return None
 
@@ -57,31 +57,12 @@ def _inline_rules(bucket: PolicyResource) -> list[Any] | None:
 
 
 def _check(args: StackValidationArgs, report: StackReport, config: Config) -> None:
-    buckets = of_types(args.resources, BUCKET_TYPES)
-    verdicts: dict[str, list[str | None]] = {bucket.urn: [] for bucket in buckets}
-    undecided: set[str] = set()
-    unjoined = False  # an encryption configuration whose bucket is unknown may belong to any bucket
     pending = Pending()
-    for resource in of_types(args.resources, SSE_TYPES):
-        try:
-            targets = bucket_targets(resource, "bucket", buckets)
-        except UnknownValueError as exc:
-            pending.record(exc)
-            unjoined = True
-            continue
-        try:
-            problem = _rule_problem(as_list(get(resource.props, "rules")), config)
-        except UnknownValueError as exc:
-            pending.record(exc)
-            undecided.update(bucket.urn for bucket in targets)
-            continue
-        for bucket in targets:
-            verdicts[bucket.urn].append(problem)
-    for bucket in buckets:
+    join = join_buckets(
+        args.resources, SSE_TYPES, lambda sse: _rule_problem(as_list(get(sse.props, "rules")), config), pending
+    )
+    for bucket, found in join.decided():
         name = f"bucket '{bucket.name}'"
-        found = verdicts[bucket.urn]
-        if bucket.urn in undecided:
-            continue
         if found:
             for problem in found:
                 if problem:
@@ -90,7 +71,8 @@ def _check(args: StackValidationArgs, report: StackReport, config: Config) -> No
         with pending.check():
             rules = _inline_rules(bucket)
             if rules is None:
-                if not unjoined:
+                # An encryption configuration whose bucket is unknown may belong to this one.
+                if not join.unjoined:
                     report(f"{name} has no server-side encryption configuration (SSE-KMS).", bucket.urn)
                 continue
             problem = _rule_problem(rules, config)

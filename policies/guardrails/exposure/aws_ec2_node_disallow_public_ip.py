@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, as_list, get
+from .._props import as_list, get, is_true
 
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -32,12 +32,12 @@ SPEC = Spec(
 def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
     if args.resource_type == LAUNCH_TEMPLATE:
         for index, interface in enumerate(as_list(get(args.props, "networkInterfaces"))):
-            if as_bool(get(interface, "associatePublicIpAddress")) is True:
+            if is_true(interface, "associatePublicIpAddress"):
                 report(f"launch template '{args.name}' networkInterfaces[{index}] associates a public IP address.")
     elif args.resource_type == INSTANCE:
-        if as_bool(get(args.props, "associatePublicIpAddress")) is True:
+        if is_true(args.props, "associatePublicIpAddress"):
             report(f"instance '{args.name}' associates a public IP address.")
-    elif as_bool(get(args.props, "mapPublicIpOnLaunch")) is True:
+    elif is_true(args.props, "mapPublicIpOnLaunch"):
         report(f"subnet '{args.name}' maps a public IP address on launch (mapPublicIpOnLaunch: true).")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, get, has_key, str_list
+from .._props import as_bool, get, has_key, is_true, str_list
 
 OPEN = ("0.0.0.0/0", "::/0")
 
@@ -38,7 +38,7 @@ SPEC = Spec(
 def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
     vpc = get(args.props, "vpcConfig")
     name = f"EKS cluster '{args.name}'"
-    if as_bool(get(vpc, "endpointPrivateAccess")) is not True:
+    if not is_true(vpc, "endpointPrivateAccess"):
         report(f"{name} does not set vpcConfig.endpointPrivateAccess: true (nodes would reach the API publicly).")
     # AWS defaults endpointPublicAccess to true when it is not set.
     public = as_bool(get(vpc, "endpointPublicAccess")) if has_key(vpc, "endpointPublicAccess") else True

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
 
 from .._base import Config, Pending, Spec, StackReport, stack_policy
-from .._props import as_bool, get
-from .._stack import BUCKET_TYPES, bucket_targets, of_types
+from .._props import is_true
+from .._stack import BUCKET_TYPES, join_buckets, of_types
 
 PAB_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 ACCOUNT_PAB_TYPE = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
@@ -32,7 +31,7 @@ SPEC = Spec(
 
 
 def _missing(block: PolicyResource) -> list[str]:
-    return [key for key in SETTINGS if as_bool(get(block.props, key)) is not True]
+    return [key for key in SETTINGS if not is_true(block.props, key)]
 
 
 def _check(args: StackValidationArgs, report: StackReport, _config: Config) -> None:
@@ -41,31 +40,10 @@ def _check(args: StackValidationArgs, report: StackReport, _config: Config) -> N
         with pending.check():
             if not _missing(account_block):
                 return  # the account-wide block covers every bucket
-    buckets = of_types(args.resources, BUCKET_TYPES)
-    found: dict[str, list[list[str]]] = {bucket.urn: [] for bucket in buckets}
-    undecided: set[str] = set()
-    unjoined = False
-    for block in of_types(args.resources, (PAB_TYPE,)):
-        try:
-            targets = bucket_targets(block, "bucket", buckets)
-        except UnknownValueError as exc:
-            pending.record(exc)
-            unjoined = True
-            continue
-        try:
-            missing = _missing(block)
-        except UnknownValueError as exc:
-            pending.record(exc)
-            undecided.update(bucket.urn for bucket in targets)
-            continue
-        for bucket in targets:
-            found[bucket.urn].append(missing)
-    for bucket in buckets:
-        blocks = found[bucket.urn]
-        if bucket.urn in undecided:
-            continue
+    join = join_buckets(args.resources, (PAB_TYPE,), _missing, pending)
+    for bucket, blocks in join.decided():
         if not blocks:
-            if not unjoined:
+            if not join.unjoined:
                 report(f"bucket '{bucket.name}' has no public access block.", bucket.urn)
         elif all(blocks_missing for blocks_missing in blocks):
             report(f"bucket '{bucket.name}': its public access block does not set {blocks[0]} to true.", bucket.urn)

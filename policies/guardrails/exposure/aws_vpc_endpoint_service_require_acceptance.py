@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, get, str_list
+from .._props import get, is_true, str_list
 
 SERVICE = "aws:ec2/vpcEndpointService:VpcEndpointService"
 PRINCIPAL = "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple"
@@ -32,7 +32,7 @@ def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> Non
         if get(args.props, "principalArn") == "*":
             report(f"endpoint service principal '{args.name}' allows every AWS account ('*').")
         return
-    if as_bool(get(args.props, "acceptanceRequired")) is not True:
+    if not is_true(args.props, "acceptanceRequired"):
         report(f"endpoint service '{args.name}' does not require acceptance (acceptanceRequired is not true).")
     if "*" in str_list(get(args.props, "allowedPrincipals")):
         report(f"endpoint service '{args.name}' allows every AWS account (allowedPrincipals contains '*').")

@@ -6,7 +6,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
 from .._docker import CONTAINER_TYPE, container_name
-from .._props import as_bool, as_list, as_number, get
+from .._props import as_list, as_number, get, is_true
 
 WILDCARDS = ("", "0.0.0.0", "::", "[::]")  # noqa: S104 - the bindings this policy refuses
 
@@ -27,7 +27,7 @@ SPEC = Spec(
 
 def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
     name = container_name(args.props, args.name)
-    if as_bool(get(args.props, "publishAllPorts")) is True:
+    if is_true(args.props, "publishAllPorts"):
         report(f"container '{name}' publishes all exposed ports (publishAllPorts: true).")
     for port in as_list(get(args.props, "ports")):
         address = get(port, "ip")

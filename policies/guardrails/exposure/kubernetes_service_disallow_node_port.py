@@ -6,7 +6,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
 from .._base import Config, Report, Spec, resource_policy
-from .._k8s import SERVICE_TYPE, namespace, resource_name
+from .._k8s import SERVICE_TYPE, namespace_allowed, resource_name
 from .._props import get
 
 SPEC = Spec(
@@ -31,7 +31,7 @@ SPEC = Spec(
 def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
     if get(args.props, "spec", "type") != "NodePort":
         return
-    if namespace(args.props) in list(config["allowedNamespaces"]):
+    if namespace_allowed(args.props, config):
         return
     report(f"Service '{resource_name(args.props, args.name)}' is of type NodePort.")
 

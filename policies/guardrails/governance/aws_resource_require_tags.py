@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
 from .._aws import effective_tags
-from .._base import Config, Report, Spec, resource_policy
-from .._labels import label_problems
+from .._base import Spec, resource_policy
+from .._labels import labels_check
 from .._props import has_key
 
 # Resource types the platform creates that accept tags; any other AWS resource with a `tags` input is
@@ -72,13 +74,10 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
+def _tags(args: ResourceValidationArgs) -> tuple[str, Mapping[str, str]] | None:
     if args.resource_type not in TAGGABLE and not has_key(args.props, "tags"):
-        return
-    tags = effective_tags(args.props, args.provider)
-    what = f"{args.resource_type} '{args.name}'"
-    for problem in label_problems(what, tags, list(config["requiredTags"]), config["allowedValues"], "tag"):
-        report(problem)
+        return None
+    return f"{args.resource_type} '{args.name}'", effective_tags(args.props, args.provider)
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, labels_check(_tags, required_param="requiredTags", noun="tag"))

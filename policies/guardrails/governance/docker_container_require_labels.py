@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
-from .._base import Config, Report, Spec, resource_policy
+from .._base import Spec, resource_policy
 from .._docker import CONTAINER_TYPE, container_name, labels
-from .._labels import label_problems
+from .._labels import labels_check
 
 SPEC = Spec(
     name="docker-container-require-labels",
@@ -28,11 +30,8 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    what = f"container '{container_name(args.props, args.name)}'"
-    found = labels(args.props)
-    for problem in label_problems(what, found, list(config["requiredLabels"]), config["allowedValues"], "label"):
-        report(problem)
+def _labels(args: ResourceValidationArgs) -> tuple[str, Mapping[str, str]]:
+    return f"container '{container_name(args.props, args.name)}'", labels(args.props)
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, labels_check(_labels))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
-from .._base import Config, Report, Spec, resource_policy
-from .._k8s import NAMESPACE_TYPE, WORKLOAD_TYPES, labels, pod_template, resource_name, workload_label
-from .._labels import label_problems
-from .._props import as_mapping, get
+from .._base import Spec, resource_policy
+from .._k8s import NAMESPACE_TYPE, WORKLOAD_TYPES, carried_labels, label_holder
+from .._labels import labels_check
 
 SPEC = Spec(
     name="kubernetes-resource-require-labels",
@@ -29,18 +30,11 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    if args.resource_type == NAMESPACE_TYPE:
-        what = f"Namespace '{resource_name(args.props, args.name)}'"
-        found = labels(as_mapping(get(args.props, "metadata")))
-    else:
-        template = pod_template(args.resource_type, args.props)
-        if template is None:
-            return
-        what = f"{workload_label(args.resource_type, args.props, args.name)} pod template"
-        found = labels(template.metadata)
-    for problem in label_problems(what, found, list(config["requiredLabels"]), config["allowedValues"], "label"):
-        report(problem)
+def _labels(args: ResourceValidationArgs) -> tuple[str, Mapping[str, str]] | None:
+    found = carried_labels(args.resource_type, args.props)
+    if found is None:
+        return None
+    return label_holder(args.resource_type, args.props, args.name), found
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, labels_check(_labels))

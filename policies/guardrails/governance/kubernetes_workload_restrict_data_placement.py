@@ -8,8 +8,7 @@ from .. import conventions
 from .._base import Config, Report, Spec, resource_policy
 from .._docker import CONTAINER_TYPE
 from .._docker import labels as docker_labels
-from .._k8s import NAMESPACE_TYPE, WORKLOAD_TYPES, labels, pod_template, resource_name, workload_label
-from .._props import as_mapping, get
+from .._k8s import NAMESPACE_TYPE, WORKLOAD_TYPES, carried_labels, workload_label
 
 SIDES = ["cloud", "onprem", "edge"]
 
@@ -42,18 +41,13 @@ SPEC = Spec(
 
 
 def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    if args.resource_type == NAMESPACE_TYPE:
-        what, found = (
-            f"Namespace '{resource_name(args.props, args.name)}'",
-            labels(as_mapping(get(args.props, "metadata"))),
-        )
-    elif args.resource_type == CONTAINER_TYPE:
+    if args.resource_type == CONTAINER_TYPE:
         what, found = f"container '{args.name}'", docker_labels(args.props)
     else:
-        template = pod_template(args.resource_type, args.props)
-        if template is None:
+        carried = carried_labels(args.resource_type, args.props)
+        if carried is None:
             return
-        what, found = workload_label(args.resource_type, args.props, args.name), labels(template.metadata)
+        what, found = workload_label(args.resource_type, args.props, args.name), carried
     side = found.get(conventions.PLACEMENT_SIDE)
     classification = found.get(conventions.DATA_CLASSIFICATION)
     placement = dict(config["placement"])

@@ -6,9 +6,8 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params, conventions
 from .._base import Config, Report, Spec, resource_policy
-from .._k8s import NAMESPACE_TYPE, WORKLOAD_TYPES, labels, pod_template, resource_name
+from .._k8s import NAMESPACE_TYPE, WORKLOAD_TYPES, carried_labels, label_holder
 from .._labels import zone_problem
-from .._props import as_mapping, get
 
 SPEC = Spec(
     name="kubernetes-resource-require-residency-zone",
@@ -29,16 +28,10 @@ SPEC = Spec(
 
 
 def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    allowed = list(config["allowedZones"])
-    name = resource_name(args.props, args.name)
-    if args.resource_type == NAMESPACE_TYPE:
-        what, found = f"Namespace '{name}'", labels(as_mapping(get(args.props, "metadata")))
-    else:
-        template = pod_template(args.resource_type, args.props)
-        kind = args.resource_type.rsplit(":", 1)[-1]
-        what = f"{kind} '{name}' pod template"
-        found = labels(template.metadata) if template is not None else {}
-    problem = zone_problem(what, found, conventions.RESIDENCY_ZONE, allowed)
+    what = label_holder(args.resource_type, args.props, args.name)
+    # A workload kind without a pod template carries no zone label at all.
+    found = carried_labels(args.resource_type, args.props) or {}
+    problem = zone_problem(what, found, conventions.RESIDENCY_ZONE, list(config["allowedZones"]))
     if problem:
         report(problem)
 

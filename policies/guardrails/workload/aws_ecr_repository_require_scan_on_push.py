@@ -5,7 +5,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
-from .._props import as_bool, get
+from .._props import is_true
 
 SPEC = Spec(
     name="aws-ecr-repository-require-scan-on-push",
@@ -23,7 +23,7 @@ SPEC = Spec(
 
 
 def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    if as_bool(get(args.props, "imageScanningConfiguration", "scanOnPush")) is not True:
+    if not is_true(args.props, "imageScanningConfiguration", "scanOnPush"):
         report(f"ECR repository '{args.name}' does not scan images on push.")
 
 

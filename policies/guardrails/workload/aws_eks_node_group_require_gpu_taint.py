@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from .. import conventions
+from .. import _params, conventions
 from .._base import Config, Report, Spec, resource_policy
 from .._gpu import is_gpu_instance
 from .._props import as_list, get, str_list, str_map
@@ -26,21 +26,7 @@ SPEC = Spec(
     ),
     hipaa=(),
     nist=("CM-6", "SC-6"),
-    config={
-        "taintKey": {
-            "type": "string",
-            "minLength": 1,
-            "description": "GPU taint key.",
-            "default": conventions.GPU_TAINT_KEY,
-        },
-        "taintValue": {"type": "string", "description": "GPU taint value.", "default": conventions.GPU_TAINT_VALUE},
-        "taintEffect": {
-            "type": "string",
-            "enum": list(_EKS_EFFECT),
-            "description": "GPU taint effect (Kubernetes spelling).",
-            "default": conventions.GPU_TAINT_EFFECT,
-        },
-    },
+    config=_params.gpu_taint("GPU taint effect (Kubernetes spelling)."),
     resource_types=("aws:eks/nodeGroup:NodeGroup",),
 )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity, StackValidationArgs
+from pulumi_policy import Severity
 
-from .._base import Config, Pending, Spec, StackReport, stack_policy
-from .._docker import CONTAINER_TYPE, REMOTE_IMAGE_TYPE, image_uses
-from .._images import is_pinned
+from .._base import Config, Spec, stack_policy
+from .._docker import CONTAINER_TYPE, REMOTE_IMAGE_TYPE, per_image_use
+from .._images import pin_problem
 
 SPEC = Spec(
     name="docker-container-require-pinned-image",
@@ -23,12 +23,8 @@ SPEC = Spec(
 )
 
 
-def _check(args: StackValidationArgs, report: StackReport, _config: Config) -> None:
-    pending = Pending()
-    for use in image_uses(args.resources, pending):
-        if use.reference is None or not is_pinned(use.reference):
-            report(f"{use.what} image {use.reference!r} is not pinned by digest.", use.resource.urn)
-    pending.finish()
+def _problem(image: str | None, _config: Config) -> str | None:
+    return pin_problem(image)
 
 
-POLICY = stack_policy(SPEC, _check)
+POLICY = stack_policy(SPEC, per_image_use(_problem))

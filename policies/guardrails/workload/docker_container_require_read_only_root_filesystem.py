@@ -6,7 +6,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from .._base import Config, Report, Spec, resource_policy
 from .._docker import CONTAINER_TYPE, container_name
-from .._props import as_bool, get
+from .._props import is_true
 
 SPEC = Spec(
     name="docker-container-require-read-only-root-filesystem",
@@ -21,7 +21,7 @@ SPEC = Spec(
 
 
 def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    if as_bool(get(args.props, "readOnly")) is not True:
+    if not is_true(args.props, "readOnly"):
         report(f"container '{container_name(args.props, args.name)}' does not set readOnly: true.")
 
 

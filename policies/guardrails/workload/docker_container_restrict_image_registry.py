@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pulumi_policy import Severity, StackValidationArgs
+from pulumi_policy import Severity
 
 from .. import _params
-from .._base import Config, Pending, Spec, StackReport, stack_policy
-from .._docker import CONTAINER_TYPE, REMOTE_IMAGE_TYPE, image_uses
-from .._images import parse, registry_allowed
+from .._base import Config, Spec, stack_policy
+from .._docker import CONTAINER_TYPE, REMOTE_IMAGE_TYPE, per_image_use
+from .._images import registry_problem
 
 SPEC = Spec(
     name="docker-container-restrict-image-registry",
@@ -22,20 +22,8 @@ SPEC = Spec(
 )
 
 
-def _check(args: StackValidationArgs, report: StackReport, config: Config) -> None:
-    allowed = list(config["allowedRegistries"])
-    pending = Pending()
-    for use in image_uses(args.resources, pending):
-        if use.reference is None:
-            report(f"{use.what} has no image.", use.resource.urn)
-            continue
-        registry = parse(use.reference).registry
-        if not registry_allowed(registry, allowed):
-            report(
-                f"{use.what} image {use.reference!r} comes from registry {registry!r}, not in {allowed}.",
-                use.resource.urn,
-            )
-    pending.finish()
+def _problem(image: str | None, config: Config) -> str | None:
+    return registry_problem(image, list(config["allowedRegistries"]))
 
 
-POLICY = stack_policy(SPEC, _check)
+POLICY = stack_policy(SPEC, per_image_use(_problem))

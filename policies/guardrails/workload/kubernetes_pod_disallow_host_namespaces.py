@@ -6,8 +6,8 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
 from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, namespace, pod_template, workload_label
-from .._props import as_bool, as_list, as_number, get
+from .._k8s import WORKLOAD_TYPES, containers, namespace_allowed, pod_template, workload_label
+from .._props import as_list, as_number, get, is_true
 
 SPEC = Spec(
     name="kubernetes-pod-disallow-host-namespaces",
@@ -32,14 +32,14 @@ def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None
     template = pod_template(args.resource_type, args.props)
     if template is None:
         return
-    found = [key for key in ("hostNetwork", "hostPID", "hostIPC") if as_bool(get(template.spec, key)) is True]
+    found = [key for key in ("hostNetwork", "hostPID", "hostIPC") if is_true(template.spec, key)]
     for label, container in containers(template.spec):
         for port in as_list(get(container, "ports")):
             host_port = as_number(get(port, "hostPort"))
             if host_port:
                 found.append(f"{label} hostPort {int(host_port)}")
     # The namespace is read only when host access is requested (it is often computed at preview).
-    if found and namespace(args.props) not in list(config["allowedNamespaces"]):
+    if found and not namespace_allowed(args.props, config):
         what = workload_label(args.resource_type, args.props, args.name)
         report(f"{what} uses host namespaces/ports: {', '.join(found)}.")
 

@@ -6,7 +6,7 @@ from pulumi_policy import ResourceValidationArgs, Severity
 
 from .. import _params
 from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, namespace, pod_template, workload_label
+from .._k8s import WORKLOAD_TYPES, namespace_allowed, pod_template, workload_label
 from .._props import as_list, get, has_key
 
 SPEC = Spec(
@@ -31,7 +31,7 @@ def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None
         for volume in as_list(get(template.spec, "volumes"))
         if has_key(volume, "hostPath")
     ]
-    if paths and namespace(args.props) not in list(config["allowedNamespaces"]):
+    if paths and not namespace_allowed(args.props, config):
         what = workload_label(args.resource_type, args.props, args.name)
         report(f"{what} mounts hostPath volumes {paths}.")
 

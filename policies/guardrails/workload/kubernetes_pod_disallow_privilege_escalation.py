@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, pod_template, workload_label
+from pulumi_policy import Severity
+
+from .._base import Config, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, per_container
 from .._props import as_bool, get
 
 SPEC = Spec(
@@ -20,14 +23,9 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    for label, container in containers(template.spec):
-        if as_bool(get(container, "securityContext", "allowPrivilegeEscalation")) is not False:
-            report(f"{what} {label} does not set allowPrivilegeEscalation: false.")
+def _problems(_pod_spec: Mapping[str, Any], container: Mapping[str, Any], _config: Config) -> Iterator[str]:
+    if as_bool(get(container, "securityContext", "allowPrivilegeEscalation")) is not False:
+        yield "does not set allowPrivilegeEscalation: false."
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems))

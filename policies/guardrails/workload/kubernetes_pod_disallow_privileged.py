@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, pod_template, workload_label
-from .._props import as_bool, get
+from pulumi_policy import Severity
+
+from .._base import Config, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, per_container
+from .._props import is_true
 
 SPEC = Spec(
     name="kubernetes-pod-disallow-privileged",
@@ -20,14 +23,9 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    for label, container in containers(template.spec):
-        if as_bool(get(container, "securityContext", "privileged")) is True:
-            report(f"{what} {label} is privileged.")
+def _problems(_pod_spec: Mapping[str, Any], container: Mapping[str, Any], _config: Config) -> Iterator[str]:
+    if is_true(container, "securityContext", "privileged"):
+        yield "is privileged."
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems))

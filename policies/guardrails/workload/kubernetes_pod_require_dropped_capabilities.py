@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
 
 from .. import _params
-from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, pod_template, workload_label
+from .._base import Config, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, per_container
 from .._props import get, str_list
 
 SPEC = Spec(
@@ -28,19 +31,14 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
+def _problems(_pod_spec: Mapping[str, Any], container: Mapping[str, Any], config: Config) -> Iterator[str]:
     allowed = {cap.upper().removeprefix("CAP_") for cap in config["allowedCapabilities"]}
-    for label, container in containers(template.spec):
-        capabilities = get(container, "securityContext", "capabilities")
-        if "ALL" not in [cap.upper() for cap in str_list(get(capabilities, "drop"))]:
-            report(f"{what} {label} does not drop ALL capabilities.")
-        added = [cap for cap in str_list(get(capabilities, "add")) if cap.upper().removeprefix("CAP_") not in allowed]
-        if added:
-            report(f"{what} {label} adds capabilities {added}, not in allowedCapabilities {sorted(allowed)}.")
+    capabilities = get(container, "securityContext", "capabilities")
+    if "ALL" not in [cap.upper() for cap in str_list(get(capabilities, "drop"))]:
+        yield "does not drop ALL capabilities."
+    added = [cap for cap in str_list(get(capabilities, "add")) if cap.upper().removeprefix("CAP_") not in allowed]
+    if added:
+        yield f"adds capabilities {added}, not in allowedCapabilities {sorted(allowed)}."
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems))

@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
-from .. import conventions
+from .. import _params, conventions
 from .._base import Config, Report, Spec, resource_policy
 from .._k8s import WORKLOAD_TYPES, containers, pod_template, resource_quantity, workload_label
 from .._props import as_list, as_number, get
@@ -27,21 +27,7 @@ SPEC = Spec(
     ),
     hipaa=(),
     nist=("CM-6", "SC-6"),
-    config={
-        "taintKey": {
-            "type": "string",
-            "minLength": 1,
-            "description": "GPU taint key.",
-            "default": conventions.GPU_TAINT_KEY,
-        },
-        "taintValue": {"type": "string", "description": "GPU taint value.", "default": conventions.GPU_TAINT_VALUE},
-        "taintEffect": {
-            "type": "string",
-            "enum": ["NoSchedule", "NoExecute", "PreferNoSchedule"],
-            "description": "GPU taint effect.",
-            "default": conventions.GPU_TAINT_EFFECT,
-        },
-    },
+    config=_params.gpu_taint("GPU taint effect."),
     resource_types=WORKLOAD_TYPES,
 )
 

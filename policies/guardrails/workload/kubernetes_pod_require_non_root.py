@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from .._base import Config, Pending, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, effective_security, pod_template, workload_label
+from pulumi_policy import Severity
+
+from .._base import Config, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, effective_security, per_container
 from .._props import as_bool, as_number
 
 SPEC = Spec(
@@ -23,20 +26,12 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    pending = Pending()
-    for label, container in containers(template.spec):
-        with pending.check():
-            user = as_number(effective_security(template.spec, container, "runAsUser"))
-            if user == 0:
-                report(f"{what} {label} runs as root (runAsUser: 0).")
-            elif as_bool(effective_security(template.spec, container, "runAsNonRoot")) is not True:
-                report(f"{what} {label} does not set runAsNonRoot: true.")
-    pending.finish()
+def _problems(pod_spec: Mapping[str, Any], container: Mapping[str, Any], _config: Config) -> Iterator[str]:
+    user = as_number(effective_security(pod_spec, container, "runAsUser"))
+    if user == 0:
+        yield "runs as root (runAsUser: 0)."
+    elif as_bool(effective_security(pod_spec, container, "runAsNonRoot")) is not True:
+        yield "does not set runAsNonRoot: true."
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems, isolate_unknowns=True))

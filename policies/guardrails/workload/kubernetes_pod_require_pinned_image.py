@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from .._base import Config, Pending, Report, Spec, resource_policy
-from .._images import is_pinned
-from .._k8s import WORKLOAD_TYPES, containers, pod_template, workload_label
+from pulumi_policy import Severity
+
+from .._base import Config, Spec, resource_policy
+from .._images import pin_problem
+from .._k8s import WORKLOAD_TYPES, per_container
 from .._props import get
 
 SPEC = Spec(
@@ -23,18 +26,10 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    pending = Pending()
-    for label, container in containers(template.spec):
-        with pending.check():
-            image = get(container, "image")
-            if not isinstance(image, str) or not is_pinned(image):
-                report(f"{what} {label} image {image!r} is not pinned by digest.")
-    pending.finish()
+def _problems(_pod_spec: Mapping[str, Any], container: Mapping[str, Any], _config: Config) -> Iterator[str]:
+    problem = pin_problem(get(container, "image"))
+    if problem:
+        yield problem
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems, isolate_unknowns=True))

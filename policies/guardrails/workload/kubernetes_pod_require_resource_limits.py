@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Severity
 
 from .. import conventions
-from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, pod_template, resource_quantity, workload_label
+from .._base import Config, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, per_container, resource_quantity
 from .._props import as_number
 
 SPEC = Spec(
@@ -36,29 +37,20 @@ def _same_quantity(left: Any, right: Any) -> bool:
     return str(left) == str(right)
 
 
-def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    for label, container in containers(template.spec):
-        if label.startswith("ephemeralContainers"):
-            continue  # ephemeral (debug) containers cannot declare resources
-        missing = [
-            f"{kind}.{resource}"
-            for kind in ("requests", "limits")
-            for resource in ("cpu", "memory")
-            if resource_quantity(container, kind, resource) in (None, "")
-        ]
-        if missing:
-            report(f"{what} {label} does not set resources {', '.join(missing)}.")
-        gpu_request = resource_quantity(container, "requests", conventions.GPU_RESOURCE)
-        gpu_limit = resource_quantity(container, "limits", conventions.GPU_RESOURCE)
-        if gpu_request is not None and not _same_quantity(gpu_request, gpu_limit):
-            report(
-                f"{what} {label} requests {gpu_request} {conventions.GPU_RESOURCE} but limits {gpu_limit}; "
-                "they must be equal."
-            )
+def _problems(_pod_spec: Mapping[str, Any], container: Mapping[str, Any], _config: Config) -> Iterator[str]:
+    missing = [
+        f"{kind}.{resource}"
+        for kind in ("requests", "limits")
+        for resource in ("cpu", "memory")
+        if resource_quantity(container, kind, resource) in (None, "")
+    ]
+    if missing:
+        yield f"does not set resources {', '.join(missing)}."
+    gpu_request = resource_quantity(container, "requests", conventions.GPU_RESOURCE)
+    gpu_limit = resource_quantity(container, "limits", conventions.GPU_RESOURCE)
+    if gpu_request is not None and not _same_quantity(gpu_request, gpu_limit):
+        yield f"requests {gpu_request} {conventions.GPU_RESOURCE} but limits {gpu_limit}; they must be equal."
 
 
-POLICY = resource_policy(SPEC, _check)
+# Ephemeral (debug) containers cannot declare resources.
+POLICY = resource_policy(SPEC, per_container(_problems, skip=("ephemeralContainers",)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from .._base import Config, Report, Spec, resource_policy
-from .._k8s import WORKLOAD_TYPES, containers, effective_security, pod_template, workload_label
+from pulumi_policy import Severity
+
+from .._base import Config, Spec, resource_policy
+from .._k8s import WORKLOAD_TYPES, effective_security, per_container
 from .._props import get
 
 ALLOWED = ("RuntimeDefault", "Localhost")
@@ -24,16 +27,11 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, _config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    for label, container in containers(template.spec):
-        kind = get(effective_security(template.spec, container, "seccompProfile"), "type")
-        if kind not in ALLOWED:
-            shown = f"seccompProfile.type {kind!r}" if kind else "no seccompProfile"
-            report(f"{what} {label} has {shown}; use one of {list(ALLOWED)}.")
+def _problems(pod_spec: Mapping[str, Any], container: Mapping[str, Any], _config: Config) -> Iterator[str]:
+    kind = get(effective_security(pod_spec, container, "seccompProfile"), "type")
+    if kind not in ALLOWED:
+        shown = f"seccompProfile.type {kind!r}" if kind else "no seccompProfile"
+        yield f"has {shown}; use one of {list(ALLOWED)}."
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
 
 from .. import _params
-from .._base import Config, Pending, Report, Spec, resource_policy
-from .._images import parse, registry_allowed
-from .._k8s import WORKLOAD_TYPES, containers, pod_template, workload_label
+from .._base import Config, Spec, resource_policy
+from .._images import registry_problem
+from .._k8s import WORKLOAD_TYPES, per_container
 from .._props import get
 
 SPEC = Spec(
@@ -25,23 +28,10 @@ SPEC = Spec(
 )
 
 
-def _check(args: ResourceValidationArgs, report: Report, config: Config) -> None:
-    template = pod_template(args.resource_type, args.props)
-    if template is None:
-        return
-    what = workload_label(args.resource_type, args.props, args.name)
-    allowed = list(config["allowedRegistries"])
-    pending = Pending()
-    for label, container in containers(template.spec):
-        with pending.check():
-            image = get(container, "image")
-            if not isinstance(image, str):
-                report(f"{what} {label} has no image.")
-                continue
-            registry = parse(image).registry
-            if not registry_allowed(registry, allowed):
-                report(f"{what} {label} image {image!r} comes from registry {registry!r}, not in {allowed}.")
-    pending.finish()
+def _problems(_pod_spec: Mapping[str, Any], container: Mapping[str, Any], config: Config) -> Iterator[str]:
+    problem = registry_problem(get(container, "image"), list(config["allowedRegistries"]))
+    if problem:
+        yield problem
 
 
-POLICY = resource_policy(SPEC, _check)
+POLICY = resource_policy(SPEC, per_container(_problems, isolate_unknowns=True))

@@ -77,6 +77,8 @@ class Labels:
     deployment_model: str
     residency_zone: str
     extra_tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    site: str | None = None
+    """On-site deployments: the data-centre or device site, labelled ``inference.platform/site``."""
 
     @classmethod
     def from_config(cls, config: StackConfig) -> Labels:
@@ -126,4 +128,5 @@ class Labels:
             APP_NAME_LABEL: label_value(app_name),
             APP_VERSION_LABEL: label_value(version),
             APP_MANAGED_BY_LABEL: MANAGED_BY,
+            **({SITE_LABEL: label_value(self.site)} if self.site else {}),
         }

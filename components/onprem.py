@@ -138,6 +138,7 @@ class Onprem(pulumi.ComponentResource):
         config = args.config
         onprem = config.onprem
         assert onprem is not None  # checked by OnpremArgs
+        site_labels = dataclasses.replace(args.labels, site=onprem.site)
 
         self.provider = k8s.Provider(
             f"{name}-k8s",
@@ -153,7 +154,7 @@ class Onprem(pulumi.ComponentResource):
                 chart_version=onprem.gpu_operator_chart_version,
                 install_driver=onprem.install_driver,
                 namespace=onprem.gpu_operator_namespace,
-                labels=args.labels.k8s_labels("gpu-operator", onprem.gpu_operator_chart_version),
+                labels=site_labels.k8s_labels("gpu-operator", onprem.gpu_operator_chart_version),
                 # The operator's DCGM exporter supplies the GPU metrics: scraped like the services.
                 dcgm_service_monitor=config.monitoring.scrape is ScrapeMode.SERVICE_MONITOR,
             ),
@@ -162,7 +163,7 @@ class Onprem(pulumi.ComponentResource):
         self.image_reference = pulumi.Output.from_input(args.image)
         self.services = {}
         for workload in args.workloads:
-            labels = dataclasses.replace(args.labels, data_classification=str(workload.data_classification))
+            labels = dataclasses.replace(site_labels, data_classification=str(workload.data_classification))
             service = InferenceService(
                 f"{name}-{workload.name}",
                 _service_args(config, onprem=onprem, labels=labels, workload=workload, image=args.image),
@@ -186,7 +187,7 @@ class Onprem(pulumi.ComponentResource):
             self,
             name,
             config=config,
-            labels=args.labels,
+            labels=site_labels,
             services=[
                 ObservedService(
                     name=workload.name,

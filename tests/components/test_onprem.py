@@ -122,8 +122,14 @@ def test_namespace_carries_site_residency_and_classification(plan: PlanResult) -
     namespace = next(res for res in plan.by_type(NAMESPACE) if res.inputs["metadata"]["name"] == "inference")
     labels = namespace.inputs["metadata"]["labels"]
     assert labels["residency-zone"] == "us-site-a"
+    assert labels["inference.platform/site"] == "site-a"
     assert labels["data-classification"] == "phi"
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_pods_carry_the_site_label(plan: PlanResult) -> None:
+    for deployment in plan.by_type(DEPLOYMENT):
+        assert deployment.inputs["spec"]["template"]["metadata"]["labels"]["inference.platform/site"] == "site-a"
 
 
 def test_images_come_from_the_onsite_registry_by_digest(plan: PlanResult) -> None:

@@ -762,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
                 for name, cls in classes.items()
             ]
             if sizes:
-                # The smallest fleet with its own (device list) config in the pack's environment, as check runs it.
+                # The smallest fleet with its own stack config in the pack's environment, as check runs it.
                 fleet_stack = fleet_stacks[sizes[0]]
                 fleet_ctx = stack_context(fleet_stack, fleet_dir)
                 label = f"edge fleet of {sizes[0]} devices, {SERVICERS[0][0]}"

@@ -4,7 +4,8 @@ Resources come from real offline plans (``python -m preflight plan --stack S --e
 for plans already written), replicated with distinct URNs (parents, dependencies and provider references renamed
 within each copy) up to ``--resources``. The pack runs the way the engine starts it (``python -u -m pulumi.policy``,
 through :class:`preflight.analyzer.PolicyPackProcess`), with the stack's environment, ``ConfigureStack`` and the
-stack's compliance profile, in two modes:
+stack's compliance profile, in two modes (``--config-devices N`` puts N generated edge devices inline in that
+environment's ``PULUMI_CONFIG``, as the CLI passes a stack that lists its fleet in the stack file):
 
 * ``sdk``: ``GUARDRAILS_ANALYZER=sdk``, pulumi-policy's own servicer (converts every resource once per policy);
 * ``fast``: the pack's default, :class:`guardrails._server.FastAnalyzerServicer`.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -39,6 +41,7 @@ from typing import Any
 import grpc
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from benchmarks.bench_edge import generate_devices
 from preflight import analyzer, gate, stackfile
 from preflight.export import load_deployment
 
@@ -133,6 +136,18 @@ def stack_context(stack: str) -> tuple[analyzer.StackContext, str]:
         tags={"pulumi:project": loaded.project, "pulumi:runtime": "python"},
     )
     return ctx, gate.stack_profile_name(loaded.config, loaded.project) or "hipaa"
+
+
+def with_inline_devices(ctx: analyzer.StackContext, count: int) -> analyzer.StackContext:
+    """``ctx`` with ``count`` generated devices inline in its ``edge`` config (no inventory file).
+
+    The pack parses PULUMI_CONFIG, which then holds the whole fleet; this measures what that costs per request.
+    """
+    key = f"{ctx.project}:edge"
+    edge = json.loads(ctx.config.get(key) or "{}")
+    edge.pop("inventory", None)
+    edge["devices"] = generate_devices(count)
+    return dataclasses.replace(ctx, config={**ctx.config, key: json.dumps(edge)})
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -297,21 +312,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=list(DEFAULT_THREADS), help="client thread counts")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the best is kept)")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="servicers to measure")
+    parser.add_argument(
+        "--config-devices", type=int, default=0, help="generated edge devices inline in the pack's PULUMI_CONFIG"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON results file (default: {OUT})")
     args = parser.parse_args(argv)
     if args.resources < 1 or args.repeat < 1 or any(n < 1 for n in args.threads):
         parser.error("--resources, --repeat and --threads must be at least 1")
+    if args.config_devices < 0:
+        parser.error("--config-devices must be at least 0")
 
     with tempfile.TemporaryDirectory(prefix="bench-analyzer-") as tmp:
         stacks = args.stack or ([] if args.export else list(DEFAULT_STACKS))
         exports = list(args.export or []) + [plan_export(stack, Path(tmp)) for stack in stacks]
         records = [r for path in exports for r in load_deployment(path) if not r.get("delete")]
     ctx, profile_name = stack_context(stacks[0] if stacks else args.context_stack)
+    if args.config_devices:
+        ctx = with_inline_devices(ctx, args.config_devices)
+    config_bytes = len(ctx.environment().get("PULUMI_CONFIG", ""))
+    # The gate may pass less than the whole config when it would not fit in one environment string.
+    trimmed = config_bytes < len(json.dumps(dict(ctx.config)))
     profile = gate.load_profile(profile_name, PACK_DIR)
     resources = analyzer.build_resources(replicate(records, args.resources))
     print(
         f"{len(records)} planned resources from {', '.join(str(p.name) for p in exports)} -> {len(resources)} "
-        f"analyzed; profile {profile.name}, stack context {ctx.stack}",
+        f"analyzed; profile {profile.name}, stack context {ctx.stack}; PULUMI_CONFIG {config_bytes / 1024:.1f} KiB"
+        + (" (trimmed: the whole config is over the environment limit)" if trimmed else ""),
         file=sys.stderr,
     )
 
@@ -334,7 +360,13 @@ def main(argv: list[str] | None = None) -> int:
             "pulumi_policy": metadata.version("pulumi-policy"),
             "load_average": os.getloadavg()[0],
         },
-        "input": {"exports": [str(p) for p in exports], "planned": len(records), "resources": len(resources)},
+        "input": {
+            "exports": [str(p) for p in exports],
+            "planned": len(records),
+            "resources": len(resources),
+            "config_devices": args.config_devices,
+            "pulumi_config_bytes": config_bytes,
+        },
         "profile": profile.name,
         "results": [asdict(r) for r in results],
         "identical_answers": identical,

@@ -2,7 +2,8 @@
 
 For each fleet size the script writes a stack file based on ``Pulumi.edge.yaml``
 (same settings, generated devices over ten sites and three waves, wave 1 on the
-candidate) into a temporary project that links this project's program, then runs
+candidate; the devices in an ``edge.inventory`` file) into a temporary project
+that runs this project's program, then runs
 ``python -m preflight plan --stack <stack> --export <file>`` in a fresh
 subprocess, so every figure is one run's own: wall time, peak memory
 (``wait4`` resource usage of that child) and resources registered per second.
@@ -42,6 +43,7 @@ TARGET_DEVICES = 1_000
 TARGET_WALL_S = 30.0
 TARGET_PEAK_MIB = 1024.0
 OUT = ROOT / "out" / "bench-edge.json"
+_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -83,19 +85,28 @@ def generate_devices(count: int) -> list[dict[str, Any]]:
 
 
 def write_project(workdir: Path, sizes: list[int]) -> dict[int, str]:
-    """A project in ``workdir`` running this project's program, with one stack per size."""
+    """A project in ``workdir`` running this project's program, with one stack (and inventory file) per size."""
     shutil.copy(ROOT / "Pulumi.yaml", workdir / "Pulumi.yaml")
-    # Linked, not copied: the engine resolves the program to this project, which imports `components`.
-    (workdir / "__main__.py").symlink_to(ROOT / "__main__.py")
+    # The program copied, its package linked: the program runs in ``workdir`` (as Pulumi would run it there),
+    # so edge.inventory resolves in this project, and `import components` finds this project's package.
+    shutil.copy(ROOT / "__main__.py", workdir / "__main__.py")
+    (workdir / "components").symlink_to(ROOT / "components", target_is_directory=True)
     base = yaml.safe_load((ROOT / f"Pulumi.{BASE_STACK}.yaml").read_text(encoding="utf-8"))
     stacks = {}
     for size in sizes:
+        stack = f"bench-{size}"
+        # An inventory file, not inline devices: inline, 1,000 devices make a ~210 KiB config, over Linux's
+        # 128 KiB limit on the one environment variable (PULUMI_CONFIG) Pulumi passes it in (docs/edge-sharding.md).
+        inventory = Path("fleets") / f"{stack}.yaml"
+        (workdir / inventory).parent.mkdir(exist_ok=True)
+        text = yaml.dump({"devices": generate_devices(size)}, Dumper=_DUMPER, sort_keys=False)
+        (workdir / inventory).write_text(text, encoding="utf-8")
         document = json.loads(json.dumps(base))
         edge = document["config"][f"{PROJECT}:edge"]
-        edge["devices"] = generate_devices(size)
+        edge.pop("devices", None)
+        edge["inventory"] = inventory.as_posix()
         edge["candidateMaxWave"] = 1
         edge.pop("shard", None)
-        stack = f"bench-{size}"
         (workdir / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         stacks[size] = stack
     return stacks

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import json
 import os
 import queue
@@ -89,6 +90,12 @@ DEFAULT_IN_FLIGHT: Final = 16
 # (Analyze is per resource and stateless); below this size the extra start-up is not worth it.
 SHARD_MIN_RESOURCES: Final = 1000
 MAX_PACK_PROCESSES: Final = 4
+# Linux refuses to exec a process with one environment string ("NAME=value") over MAX_ARG_STRLEN, 128 KiB (E2BIG),
+# and the CLI passes the whole stack config as one variable, PULUMI_CONFIG.
+MAX_ENV_STRING: Final = 128 * 1024
+# The project-namespace config keys this project's pack reads (policies/guardrails/_env.py: `environment`); all the
+# pack gets when the whole config would not fit in one environment string.
+PACK_CONFIG_KEYS: Final = ("environment",)
 
 
 class PolicyPackError(RuntimeError):
@@ -492,6 +499,25 @@ class StackContext:
     secret_keys: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def config_env_size(self) -> int:
+        """Bytes of the ``PULUMI_CONFIG=<whole config>`` environment string the CLI would start the pack with."""
+        return len(b"PULUMI_CONFIG=") + len(json.dumps(dict(self.config)).encode()) + 1
+
+    @property
+    def config_trimmed(self) -> bool:
+        """Whether the whole config is too large for one environment string, so the pack gets PACK_CONFIG_KEYS only."""
+        return self.config_env_size > MAX_ENV_STRING
+
+    def pack_config(self) -> dict[str, str]:
+        """The config passed in PULUMI_CONFIG: all of it, as the CLI passes it, when it fits in one environment
+        string; otherwise only the keys the pack reads (PACK_CONFIG_KEYS), so the pack still starts. (The whole
+        config would make exec fail with E2BIG, as it would for ``pulumi up``: see docs/edge-sharding.md.)"""
+        if not self.config_trimmed:
+            return dict(self.config)
+        read = {f"{self.project}:{key}" for key in PACK_CONFIG_KEYS}
+        return {key: value for key, value in self.config.items() if key in read}
+
     def environment(self) -> dict[str, str]:
         env = {
             "PULUMI_PROJECT": self.project,
@@ -499,10 +525,12 @@ class StackContext:
             "PULUMI_DRY_RUN": "true" if self.dry_run else "false",
             "PULUMI_ORGANIZATION": self.organization,
         }
-        if self.config:
-            env["PULUMI_CONFIG"] = json.dumps(dict(self.config))
-        if self.secret_keys:
-            env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(self.secret_keys))
+        config = self.pack_config()
+        if config:
+            env["PULUMI_CONFIG"] = json.dumps(config)
+        secret_keys = [key for key in self.secret_keys if key in config]
+        if secret_keys:
+            env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(secret_keys)
         return env
 
 
@@ -532,6 +560,9 @@ class PolicyPackProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._reader: threading.Thread | None = None
+        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._spawned_at = 0.0
+        self._first_line_at = 0.0
         self._channel: grpc.Channel | None = None
         self._stub: Any = None
         self._info: PackInfo | None = None
@@ -555,36 +586,70 @@ class PolicyPackProcess:
         return self._proc.pid if self._proc else None
 
     def start(self) -> None:
+        """Start the process and wait until it serves (:meth:`spawn`, then :meth:`wait_ready`)."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Start the process without waiting: it imports the pack while the caller does other work (the plan).
+
+        Call :meth:`wait_ready` before any request, and :meth:`stop` in every case (a context manager does both).
+        """
+        if self._proc is not None:
+            return
         if not (self.pack_dir / "__main__.py").is_file():
             raise PolicyPackError(f"no policy pack at {self.pack_dir}: __main__.py not found")
-        began = time.perf_counter()
+        self._spawned_at, self._first_line_at = time.perf_counter(), 0.0
+        self._lines = queue.Queue()
         env = dict(os.environ)
         env.update(self.stack.environment() if self.stack else {})
         env["PYTHONUNBUFFERED"] = "1"
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
-        # Same command line as the engine: the engine address, then "." with the pack directory as cwd.
-        self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [self.python, "-u", "-m", "pulumi.policy", NO_ENGINE_ADDRESS, "."],
-            cwd=self.pack_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-        )
-        lines: queue.Queue[bytes | None] = queue.Queue()
-        stdout = self._proc.stdout
+        try:
+            # Same command line as the engine: the engine address, then "." with the pack directory as cwd.
+            self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                [self.python, "-u", "-m", "pulumi.policy", NO_ENGINE_ADDRESS, "."],
+                cwd=self.pack_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+            )
+        except OSError as e:
+            raise PolicyPackError(self._spawn_failure(e, env)) from None
+        stdout, lines = self._proc.stdout, self._lines
         assert stdout is not None
 
         def pump() -> None:
             # Keep draining stdout after the handshake so a chatty policy cannot fill the pipe and stall the pack.
             for line in stdout:
+                if not self._first_line_at:
+                    self._first_line_at = time.perf_counter()
                 lines.put(line)
             lines.put(None)
 
         self._reader = threading.Thread(target=pump, name="policy-pack-stdout", daemon=True)
         self._reader.start()
+
+    def _spawn_failure(self, e: OSError, env: Mapping[str, str]) -> str:
+        what = f"cannot start the policy pack {self.pack_dir} with {self.python}"
+        if e.errno != errno.E2BIG:
+            return f"{what}: {e.strerror or e}"
+        largest = sorted(((len(k) + len(v) + 2, k) for k, v in env.items()), reverse=True)[:3]
+        sizes = ", ".join(f"{name} {size / 1024:.0f} KiB" for size, name in largest)
+        return (
+            f"{what}: its environment is too large to start a process (E2BIG: one variable over "
+            f"{MAX_ENV_STRING // 1024} KiB, or all of them over the system limit); largest: {sizes}"
+        )
+
+    def wait_ready(self) -> None:
+        """Wait for the port the pack prints, connect, and send ConfigureStack; PolicyPackError if it fails."""
+        if self._stub is not None:
+            return
+        if self._proc is None:
+            raise PolicyPackError("policy pack is not running")
         try:
-            first = lines.get(timeout=self.start_timeout)
+            first = self._lines.get(timeout=self.start_timeout)
         except queue.Empty:
             raise PolicyPackError(
                 f"policy pack {self.pack_dir} printed no port within {self.start_timeout:.0f}s{self._stderr_tail()}"
@@ -597,18 +662,21 @@ class PolicyPackProcess:
             what = f"exited with code {self._proc.returncode}" if first is None else f"printed {text[:200]!r}"
             raise PolicyPackError(f"policy pack {self.pack_dir} {what} instead of its port{self._stderr_tail()}")
         self.port = int(text)
+        connecting = time.perf_counter()
         self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}", options=_CHANNEL_OPTIONS)
         try:
             grpc.channel_ready_future(self._channel).result(timeout=self.start_timeout)
         except grpc.FutureTimeoutError:
             raise PolicyPackError(f"policy pack port {self.port} did not accept a connection") from None
         self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-        self.start_seconds = time.perf_counter() - began
+        # The pack's own start-up (to its port, then connected), not the time the caller was busy meanwhile.
+        self.start_seconds = (self._first_line_at or connecting) - self._spawned_at + time.perf_counter() - connecting
         if self.stack is not None:
             self.configure_stack(self.stack)
 
     def stop(self) -> None:
         """Close the channel and end the process (terminate, then kill); always reaps it."""
+        self._stub = None
         if self._channel is not None:
             self._channel.close()
             self._channel = None
@@ -778,24 +846,40 @@ def processes_for(resources: int, cpus: int | None = None) -> int:
 class PolicyPackPool:
     """One or more identical pack processes: Analyze is spread over all of them, AnalyzeStack runs on the first.
 
-    Started and stopped together (a failure to start any stops all); use as a context manager.
+    Started and stopped together (a failure to start any stops all); use as a context manager, or call
+    :meth:`spawn` early (start-up then overlaps the caller's work) and :meth:`stop` in a ``finally``.
     """
 
     def __init__(self, pack_dir: Path, *, processes: int = 1, **kwargs: Any) -> None:
         if processes < 1:
             raise ValueError(f"processes must be at least 1, got {processes}")
+        self._pack_dir, self._kwargs = pack_dir, kwargs
         self.packs = [PolicyPackProcess(pack_dir, **kwargs) for _ in range(processes)]
 
     def __enter__(self) -> PolicyPackPool:
         try:
-            # Start-up is mostly the child importing the pack: start them side by side.
-            with ThreadPoolExecutor(len(self.packs)) as pool:
-                for future in [pool.submit(p.start) for p in self.packs]:
-                    future.result()
+            self.spawn()
+            self.wait_ready()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def spawn(self) -> None:
+        """Start every process without waiting: start-up is mostly each child importing the pack, side by side."""
+        for pack in self.packs:
+            pack.spawn()
+
+    def wait_ready(self) -> None:
+        for pack in self.packs:
+            pack.wait_ready()
+
+    def grow(self, processes: int) -> None:
+        """Start more processes until there are ``processes``, and wait until all serve (the caller stops them)."""
+        while len(self.packs) < processes:
+            self.packs.append(PolicyPackProcess(self._pack_dir, **self._kwargs))
+        self.spawn()
+        self.wait_ready()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -325,13 +325,28 @@ class Evaluation:
 
 
 def evaluate(
-    ev: Evaluation, *, command: str, plan_seconds: float | None = None, began: float | None = None
+    ev: Evaluation,
+    *,
+    command: str,
+    plan_seconds: float | None = None,
+    began: float | None = None,
+    pack: analyzer.PolicyPackPool | None = None,
 ) -> GateReport:
-    """Run the pack over the records and build the report; PolicyConfigError when the profile does not fit."""
+    """Run the pack over the records and build the report; PolicyConfigError when the profile does not fit.
+
+    ``pack``: processes already spawned for ``ev`` (by ``check``, before its plan); grown to the size the records
+    need and left running for the caller to stop. Without it, the pack is started and stopped here.
+    """
     began = time.perf_counter() if began is None else began
     resources = analyzer.build_resources(ev.records)
     processes = ev.processes or analyzer.processes_for(len(resources))
-    with analyzer.PolicyPackPool(ev.pack_dir, processes=processes, stack=ev.stack, python=ev.python) as pack:
+    with contextlib.ExitStack() as running:
+        if pack is None:
+            pack = running.enter_context(
+                analyzer.PolicyPackPool(ev.pack_dir, processes=processes, stack=ev.stack, python=ev.python)
+            )
+        else:
+            pack.grow(processes)
         info = pack.info()
         config = analyzer.reconcile_config(info, ev.profile.document)
         pack.configure(config)
@@ -534,6 +549,31 @@ def _stack_tags(project: str) -> dict[str, str]:
     return {"pulumi:project": project, "pulumi:runtime": "python"}
 
 
+def _note_trimmed_config(ctx: StackContext) -> None:
+    """Say so when the stack config is too large for the one environment variable Pulumi passes it in."""
+    if ctx.config_trimmed:
+        keys = ", ".join(f"{ctx.project}:{key}" for key in analyzer.PACK_CONFIG_KEYS)
+        print(
+            f"note: the stack config is {ctx.config_env_size // 1024} KiB as PULUMI_CONFIG, over Linux's "
+            f"{analyzer.MAX_ENV_STRING // 1024} KiB limit for one environment variable: `pulumi up` could not start "
+            f"the program or the pack with it. The pack here gets only {keys}. Move long lists to files "
+            "(edge.inventory: docs/edge-sharding.md).",
+            file=sys.stderr,
+        )
+
+
+def check_context(stack: stackfile.StackFile) -> StackContext:
+    """What ``check`` tells the pack about the stack: a preview (dry run) with the stack file's config."""
+    return StackContext(
+        project=stack.project,
+        stack=stack.stack,
+        dry_run=True,
+        config=stack.config,
+        secret_keys=stack.secret_keys,
+        tags=_stack_tags(stack.project),
+    )
+
+
 def _finish(report: GateReport, outputs: list[tuple[str, Path | None]]) -> int:
     for path in write_reports(report, outputs):
         print(f"wrote {path}", file=sys.stderr)
@@ -552,19 +592,11 @@ def plan_evaluation(
     """What ``check`` runs the pack over: an offline plan of ``stack``, as a preview (dry run)."""
     # In memory only: secrets stay readable to the policies, as the engine sends them.
     document = export.to_deployment(plan_result, stack.stack, stack.project, show_secrets=True)
-    ctx = StackContext(
-        project=stack.project,
-        stack=stack.stack,
-        dry_run=True,
-        config=stack.config,
-        secret_keys=stack.secret_keys,
-        tags=_stack_tags(stack.project),
-    )
     return Evaluation(
         records=analyzer.deployment_resources(document),
         pack_dir=pack_dir,
         profile=profile,
-        stack=ctx,
+        stack=check_context(stack),
         fail_on_undecided=fail_on_undecided,
         project_dir=stack.project_dir.resolve(),
         stack_file=stack.path,
@@ -585,18 +617,27 @@ def _check(args: argparse.Namespace) -> int:
         )
     # Profile errors surface before the (slow) plan runs.
     profile = load_profile(name, pack_dir)
-    print(f"Offline plan of {stack.stack} ({project_dir})", file=sys.stderr, flush=True)
-    _, plan_result = plan.plan_stack(project_dir, args.stack, progress=sys.stderr)
-    plan.render_logs(plan_result, sys.stderr)
-    ev = plan_evaluation(
-        stack,
-        plan_result,
-        profile,
-        pack_dir,
-        fail_on_undecided=_fail_on_undecided(args, profile, pack_dir),
-        processes=args.pack_processes,
-    )
-    report = evaluate(ev, command="check", plan_seconds=plan_result.duration_s, began=began)
+    ctx = check_context(stack)
+    _note_trimmed_config(ctx)
+    # The pack starts (imports its policies) while the program is planned; it is stopped whatever happens,
+    # a failed plan included. The plan's size decides how many more processes evaluate() adds.
+    pack = analyzer.PolicyPackPool(pack_dir, processes=args.pack_processes or 1, stack=ctx)
+    try:
+        pack.spawn()
+        print(f"Offline plan of {stack.stack} ({project_dir})", file=sys.stderr, flush=True)
+        _, plan_result = plan.plan_stack(project_dir, args.stack, progress=sys.stderr)
+        plan.render_logs(plan_result, sys.stderr)
+        ev = plan_evaluation(
+            stack,
+            plan_result,
+            profile,
+            pack_dir,
+            fail_on_undecided=_fail_on_undecided(args, profile, pack_dir),
+            processes=args.pack_processes,
+        )
+        report = evaluate(ev, command="check", plan_seconds=plan_result.duration_s, began=began, pack=pack)
+    finally:
+        pack.stop()
     return _finish(report, outputs)
 
 
@@ -639,6 +680,7 @@ def _analyze(args: argparse.Namespace) -> int:
         secret_keys=secret_keys,
         tags=_stack_tags(project),
     )
+    _note_trimmed_config(ctx)
     ev = Evaluation(
         records=records,
         pack_dir=pack_dir,

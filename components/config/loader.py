@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -12,10 +13,12 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
 from .base import alias_of
+from .models import INVENTORY_ERROR, PROJECT_DIR
 from .stack import StackConfig
 
 # Keys read with Config.require_secret by the models, never validated as plain values.
 SECRET_KEYS = frozenset({"kubeconfig", "registryAuth", "vpnPreSharedKey"})
+PROJECT_FILE = "Pulumi.yaml"
 # Keys whose values are plain strings, not JSON objects.
 _SCALAR_KEYS = frozenset({"deploymentModel", "environment"})
 
@@ -69,15 +72,22 @@ def raw_config(project: str | None = None) -> dict[str, Any]:
     return raw
 
 
-def _key_path(project: str, loc: tuple[int | str, ...]) -> str:
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _key_path(project: str, loc: tuple[int | str, ...], inventory: str | None = None) -> str:
     if not loc:
         return f"{project} (stack config)"
     if loc == ("region",):
         return "aws:region"
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return f"{project}:{path}"
+    if inventory is not None and loc[:2] == ("edge", "devices"):
+        # The devices were read from the inventory file: name the file, then the path inside it.
+        return f"{project}:edge.inventory ({inventory}): {_dotted(loc[1:])}"
+    return f"{project}:{_dotted(loc)}"
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -104,14 +114,19 @@ def _section_keys(loc: tuple[int | str, ...]) -> list[str] | None:
     return sorted(alias_of(name) for name in model.model_fields)
 
 
-def format_errors(project: str, error: ValidationError) -> str:
+def format_errors(project: str, error: ValidationError, inventory: str | None = None) -> str:
+    """One line per error: key path, message, bad value. ``inventory``: the edge devices came from that file."""
     lines = ["invalid stack config:"]
     for item in error.errors(include_url=False):
         message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        path = _key_path(project, tuple(item["loc"]))
+        path = _key_path(project, tuple(item["loc"]), inventory)
         if item["type"] == "extra_forbidden":
             allowed = _section_keys(tuple(item["loc"]))
             message = "unknown key" + (f"; allowed keys are: {', '.join(allowed)}" if allowed else "")
+        if item["type"] == INVENTORY_ERROR:
+            # The file's problem, not the section's value: name the key and the file, never dump the section.
+            lines.append(f"  - {_key_path(project, (*item['loc'], 'inventory'))} ({item['ctx']['file']}): {message}")
+            continue
         # Root-level (cross-section) messages name their keys themselves; do not dump the whole config.
         if "got " not in message and item["type"] != "missing" and item["loc"]:
             message += f" (got {item['input']!r})"
@@ -119,11 +134,25 @@ def format_errors(project: str, error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def validate(raw: Mapping[str, Any], project: str) -> StackConfig:
+def project_dir() -> Path:
+    """The directory relative config paths (``edge.inventory``) start from: where Pulumi.yaml is.
+
+    Pulumi runs the program in its directory: the project directory, or the ``main:`` directory
+    below it, so the nearest directory up from there with a Pulumi.yaml (else the working directory).
+    ``pulumi.get_root_directory()`` is no help: without an engine that sets it, it is a placeholder.
+    """
+    cwd = Path.cwd()
+    return next((d for d in (cwd, *cwd.parents) if (d / PROJECT_FILE).is_file()), cwd)
+
+
+def validate(raw: Mapping[str, Any], project: str, directory: Path | None = None) -> StackConfig:
+    """Validate ``raw``; a file it names (``edge.inventory``) is read relative to ``directory`` or project_dir()."""
+    edge = raw.get("edge")
+    inventory = edge.get("inventory") if isinstance(edge, Mapping) else None
     try:
-        return StackConfig.model_validate(raw)
+        return StackConfig.model_validate(raw, context={PROJECT_DIR: directory or project_dir()})
     except ValidationError as exc:
-        raise ConfigError(format_errors(project, exc)) from None
+        raise ConfigError(format_errors(project, exc, inventory if isinstance(inventory, str) else None)) from None
 
 
 def load_config() -> StackConfig:

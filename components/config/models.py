@@ -13,11 +13,14 @@ import re
 from collections import Counter
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, NamedTuple, Self
+from pathlib import Path
+from typing import Annotated, Any, NamedTuple, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
 from .base import ConfigModel
+from .inventory import InventoryError, read_inventory
 from .types import (
     RFC1918,
     Arn,
@@ -68,7 +71,7 @@ class OnpremConfig(ConfigModel):
     context: Annotated[str, Field(min_length=1)]
     """Context in the `kubeconfig` secret to use for the site's cluster."""
     site: K8sName = "site-a"
-    """Name of the data-centre site; validated only, no component reads it yet."""
+    """Name of the data-centre site; labels namespaces and pods `inference.platform/site`."""
     registry_host: Annotated[str, Field(pattern=_HOST_PORT)]
     """On-site registry (`host[:port]`) every image must come from, pinned by digest."""
     storage_class: K8sName = "standard"
@@ -246,15 +249,24 @@ class EdgeShardConfig(ConfigModel):
         return shard_bucket(device.name, self.count) == self.index
 
 
+# Validation context key: the directory edge.inventory is relative to (set by components.config.loader).
+PROJECT_DIR = "project_dir"
+# Error type of an unusable inventory file; its context names the file (components.config.loader).
+INVENTORY_ERROR = "edge_inventory"
+
+
 class EdgeConfig(ConfigModel):
     """A fleet of Docker hosts reached over SSH, one inference container each.
 
     ``devices`` lists the whole fleet (every shard's stack may carry the same
-    list); ``shard`` picks the devices this stack manages.
+    list), inline or read from the ``inventory`` file; ``shard`` picks the
+    devices this stack manages.
     """
 
-    devices: Annotated[list[EdgeDevice], Field(min_length=1)]
-    """The whole fleet (every shard's stack may list all of it); names unique."""
+    devices: Annotated[list[EdgeDevice], Field(default_factory=list, min_length=1)]
+    """The whole fleet inline (every shard's stack may list all of it); names unique. Set this or `inventory`."""
+    inventory: str | None = None
+    """YAML file `devices: [...]` listing the fleet instead of `devices`, relative to the project directory."""
     candidate_max_wave: Annotated[int, Field(ge=0, le=100, strict=True)] | None = None
     """Devices in waves <= this (0-100) run rollout.candidate; unset = every device on stable."""
     shard: EdgeShardConfig | None = None
@@ -272,12 +284,36 @@ class EdgeConfig(ConfigModel):
     run_as_user: Annotated[str, Field(pattern=r"^[1-9][0-9]{2,}(:[0-9]+)?$")] = "10001:10001"
     """`uid[:gid]` the container runs as; uid 100 or higher (never root)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _devices_from_inventory(cls, data: Any, info: ValidationInfo) -> Any:
+        """Exactly one of ``devices`` and ``inventory``; the file's devices are validated as inline ones."""
+        if not isinstance(data, dict):
+            return data
+        inline, inventory = data.get("devices"), data.get("inventory")
+        if (inline is None) == (inventory is None):
+            got = "both" if inventory is not None else "neither"
+            raise PydanticCustomError(
+                "edge_devices",
+                "set exactly one of devices (the fleet inline) and inventory (a file listing it), got {got}",
+                {"got": got},
+            )
+        if not isinstance(inventory, str):
+            return data  # inline devices, or an inventory that is not a string: the field check names it
+        context = info.context if isinstance(info.context, dict) else {}
+        try:
+            devices = read_inventory(inventory, Path(context.get(PROJECT_DIR) or Path.cwd()))
+        except InventoryError as exc:
+            raise PydanticCustomError(INVENTORY_ERROR, "{problem}", {"file": inventory, "problem": str(exc)}) from None
+        return {**data, "devices": devices}
+
     @model_validator(mode="after")
     def _fleet(self) -> Self:
         counts = Counter(d.name for d in self.devices)
         dupes = sorted(name for name, n in counts.items() if n > 1)
         if dupes:
-            raise ValueError(f"devices[].name must be unique, got duplicates {dupes}")
+            where = f" in inventory {self.inventory}" if self.inventory else ""
+            raise ValueError(f"devices[].name must be unique, got duplicates {dupes}{where}")
         if self.shard is not None:
             if self.shard.by is ShardBy.SITE:
                 unknown = sorted(set(self.shard.sites) - {d.site for d in self.devices})

@@ -56,11 +56,12 @@ def render(report: GateReport) -> str:
         f"  verdict:     {verdict}",
         f"  violations:  mandatory {report.count_violations('mandatory')}, "
         f"advisory {report.count_violations('advisory')}",
-        f"  undecided:   {n_undecided} (of mandatory policies: {undecided_mandatory}); "
+        # States the mode, not an outcome: the verdict line says whether anything failed.
+        f"  undecided:   {n_undecided} (mandatory {undecided_mandatory}); "
         + (
-            "failing the gate (--fail-on-undecided)"
+            "--fail-on-undecided is on: undecided mandatory checks fail the gate"
             if report.fail_on_undecided
-            else "not failing the gate; --fail-on-undecided makes them fail"
+            else "--fail-on-undecided is off: undecided checks do not fail the gate"
         ),
         f"  policies:    {len(report.policies)} (violated {policy_counts[VIOLATION]}, "
         f"undecided {policy_counts[UNDECIDED]}, passed {policy_counts['pass']}, "

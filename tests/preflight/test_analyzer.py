@@ -431,6 +431,58 @@ def test_missing_pack_is_a_clear_error(tmp_path: Path) -> None:
         pass
 
 
+def _pack_environ(pid: int | None) -> dict[str, str]:
+    environ = Path(f"/proc/{pid}/environ")
+    if not environ.exists():
+        pytest.skip("no /proc on this platform")
+    return dict(item.split("=", 1) for item in environ.read_text().split("\0") if "=" in item)
+
+
+# A stack config over the 128 KiB one environment string may hold (an inline fleet of ~1,000 edge devices).
+HUGE_CONFIG = {
+    "p:environment": "prod",
+    "p:edge": json.dumps({"devices": [{"name": f"dev{i:04d}", "host": "ssh://deploy@x" * 10} for i in range(1500)]}),
+    "p:registryAuth": "[secret]",
+}
+
+
+def test_huge_stack_config_no_longer_stops_the_pack_from_starting() -> None:
+    ctx = StackContext("p", "s", dry_run=True, config=HUGE_CONFIG, secret_keys=["p:registryAuth"])
+    assert ctx.config_env_size > analyzer.MAX_ENV_STRING
+    with PolicyPackProcess(PACK, stack=ctx) as running:
+        assert running.port > 0
+        env = _pack_environ(running.pid)
+    # Only the key the project's pack reads (policies/guardrails/_env.py); no secret key left to list.
+    assert json.loads(env["PULUMI_CONFIG"]) == {"p:environment": "prod"}
+    assert "PULUMI_CONFIG_SECRET_KEYS" not in env
+
+
+def test_stack_config_that_fits_is_passed_whole_as_the_cli_does() -> None:
+    config = {"p:environment": "prod", "p:edge": json.dumps({"devices": ["x" * 1000] * 100})}
+    ctx = StackContext("p", "s", dry_run=True, config=config)
+    assert not ctx.config_trimmed
+    assert json.loads(ctx.environment()["PULUMI_CONFIG"]) == config
+
+
+def test_pack_that_cannot_be_executed_is_a_policy_pack_error() -> None:
+    missing = "/nonexistent/bin/python3"
+    with (
+        pytest.raises(PolicyPackError, match=rf"cannot start the policy pack .* with {missing}: No such file"),
+        PolicyPackProcess(PACK, python=missing),
+    ):
+        pass
+
+
+def test_environment_too_large_to_exec_is_a_policy_pack_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # exec fails with E2BIG (an OSError) when one variable is over 128 KiB; name the culprit, not a traceback.
+    monkeypatch.setenv("HUGE_VARIABLE", "x" * (analyzer.MAX_ENV_STRING + 1))
+    process = PolicyPackProcess(PACK, stack=CTX)
+    with pytest.raises(PolicyPackError, match=r"environment is too large .*E2BIG.*largest: HUGE_VARIABLE 128 KiB"):
+        process.start()
+    assert process.pid is None
+    process.stop()
+
+
 def test_stack_context_environment_matches_the_cli_variables() -> None:
     env = StackContext("p", "s", dry_run=False, config={"p:k": "v"}, secret_keys=["p:k"]).environment()
     assert env == {
@@ -441,3 +493,16 @@ def test_stack_context_environment_matches_the_cli_variables() -> None:
         "PULUMI_CONFIG": '{"p:k": "v"}',
         "PULUMI_CONFIG_SECRET_KEYS": '["p:k"]',
     }
+
+
+def test_pool_spawned_early_grows_to_the_processes_a_large_stack_needs() -> None:
+    pool = analyzer.PolicyPackPool(PACK, processes=1, stack=CTX)
+    try:
+        pool.spawn()
+        pool.grow(2)
+        pids = [p.pid for p in pool.packs]
+        assert len(pids) == 2 and all(pid is not None and alive(pid) for pid in pids)
+        assert all(p.port > 0 for p in pool.packs)
+    finally:
+        pool.stop()
+    assert not any(pid is not None and alive(pid) for pid in pids)

@@ -343,3 +343,110 @@ def test_processes_for_uses_one_process_for_small_stacks() -> None:
     assert analyzer.processes_for(100, cpus=2) == 1
     assert analyzer.processes_for(5000, cpus=2) == 2
     assert analyzer.processes_for(5000, cpus=64) == analyzer.MAX_PACK_PROCESSES
+
+
+# --- check: the pack starts during the plan and is always stopped --------------------------------------------------
+
+GROUP_PROGRAM = 'import pulumi\n\npulumi.ComponentResource("fixture:index:Group", "web")\n'
+CONFIG_ERROR_PROGRAM = (
+    "import pulumi\n\n\n"
+    "class ConfigError(pulumi.RunError):\n"
+    '    """Named like components.config.ConfigError: the engine reports it as bad config."""\n\n\n'
+    'raise ConfigError("invalid stack config:\\n  - fixture-project:thing: must be set")\n'
+)
+
+
+def _check_project(tmp_path: Path, program: str) -> Path:
+    project = tmp_path / "check-project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: fixture-project\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-2\n")
+    (project / "__main__.py").write_text(program)
+    return project
+
+
+def _check(project: Path, profile_file: Path) -> int:
+    argv = ["check", "--stack", "dev", "--project-dir", str(project), "--pack", str(PACK)]
+    return main([*argv, "--profile", str(profile_file), "--format", "json", "--output", str(project / "gate.json")])
+
+
+@pytest.fixture
+def spawned(monkeypatch: pytest.MonkeyPatch) -> list[analyzer.PolicyPackProcess]:
+    """Every pack process the gate spawns."""
+    processes: list[analyzer.PolicyPackProcess] = []
+    original = analyzer.PolicyPackProcess.spawn
+
+    def recording_spawn(self: analyzer.PolicyPackProcess) -> None:
+        original(self)
+        if self not in processes:
+            processes.append(self)
+
+    monkeypatch.setattr(analyzer.PolicyPackProcess, "spawn", recording_spawn)
+    return processes
+
+
+@pytest.fixture
+def running_at_plan(monkeypatch: pytest.MonkeyPatch, spawned: list[analyzer.PolicyPackProcess]) -> list[int]:
+    """Pids of the pack processes alive when the plan starts."""
+    pids: list[int] = []
+    original = gate.plan.plan_stack
+
+    def recording_plan(*args: Any, **kwargs: Any) -> Any:
+        pids.extend(p.pid for p in spawned if p.pid is not None and alive(p.pid))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(gate.plan, "plan_stack", recording_plan)
+    return pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_check_starts_the_pack_before_the_plan_and_stops_it(
+    tmp_path: Path, profile_file: Path, running_at_plan: list[int]
+) -> None:
+    project = _check_project(tmp_path, GROUP_PROGRAM)
+    assert _check(project, profile_file) == 0
+    assert len(running_at_plan) == 1  # already starting while the program was planned
+    assert not alive(running_at_plan[0])
+    report = json.loads((project / "gate.json").read_text())
+    assert report["timing"]["packStartSeconds"] > 0
+
+
+def test_check_stops_the_pack_when_the_plan_fails_with_a_config_error(
+    tmp_path: Path, profile_file: Path, running_at_plan: list[int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _check_project(tmp_path, CONFIG_ERROR_PROGRAM)
+    assert _check(project, profile_file) == 2
+    assert "fixture-project:thing: must be set" in capsys.readouterr().err
+    assert len(running_at_plan) == 1
+    assert not alive(running_at_plan[0])  # stopped and reaped
+    assert not (project / "gate.json").exists()
+
+
+def test_pack_that_cannot_start_fails_the_gate_with_exit_1_and_no_traceback(
+    project: Path, profile_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUGE_VARIABLE", "x" * (analyzer.MAX_ENV_STRING + 1))
+    assert analyze(project, FIXTURES / "export.json", profile=str(profile_file)) == 1
+    err = capsys.readouterr().err
+    assert "policy pack: cannot start the policy pack" in err
+    assert "E2BIG" in err
+    assert "Traceback" not in err
+
+
+def test_check_notes_a_stack_config_too_large_for_pulumi_up(
+    tmp_path: Path, profile_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _check_project(tmp_path, GROUP_PROGRAM)
+    devices = [{"name": f"dev{i:04d}", "host": "ssh://deploy@device.example.internal" * 4} for i in range(1200)]
+    (project / "Pulumi.dev.yaml").write_text(json.dumps({"config": {"aws:region": "us-east-2", "fleet": devices}}))
+    assert _check(project, profile_file) == 0
+    err = capsys.readouterr().err
+    assert "over Linux's 128 KiB limit for one environment variable: `pulumi up` could not start" in err
+    assert "The pack here gets only fixture-project:environment" in err

@@ -10,12 +10,15 @@ import json
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from preflight.cli import EXIT_FAILURE, main
+from preflight.report import FINDINGS_SCHEMA, SARIF_SCHEMA
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +39,49 @@ PLANTS = {
 }
 
 
+FORMATS = ("json", "sarif", "junit", "markdown")
+
+
 @pytest.fixture(scope="module")
-def in_process(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Any]]:
-    """Exit code and JSON report of `check` on the non-compliant stack, run in this process from the repo root."""
-    report = tmp_path_factory.mktemp("noncompliant") / "gate.json"
+def reports(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict[str, Path]]:
+    """Exit code of one `check` on the non-compliant stack writing every format, run in process from the repo root."""
+    out = tmp_path_factory.mktemp("noncompliant")
+    files = {fmt: out / f"gate.{fmt}" for fmt in FORMATS}
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        code = main([*CHECK, "--format", "json", "--output", str(report)])
-    return code, json.loads(report.read_text(encoding="utf-8"))
+        code = main([*CHECK, *(arg for fmt, path in files.items() for arg in ("--format", fmt, "--output", str(path)))])
+    return code, files
+
+
+@pytest.fixture(scope="module")
+def in_process(reports: tuple[int, dict[str, Path]]) -> tuple[int, dict[str, Any]]:
+    code, files = reports
+    return code, json.loads(files["json"].read_text(encoding="utf-8"))
+
+
+def test_json_report_validates_against_its_schema(in_process: tuple[int, dict[str, Any]]) -> None:
+    jsonschema.validate(in_process[1], json.loads(FINDINGS_SCHEMA.read_text()))
+
+
+def test_sarif_report_validates_and_has_a_result_per_planted_violation(reports: tuple[int, dict[str, Path]]) -> None:
+    sarif = json.loads(reports[1]["sarif"].read_text(encoding="utf-8"))
+    jsonschema.validate(sarif, json.loads(SARIF_SCHEMA.read_text()))
+    failing = {result["ruleId"] for result in sarif["runs"][0]["results"] if result["level"] == "error"}
+    assert {policy for policy, _, _ in PLANTS.values()} <= failing
+
+
+def test_junit_report_fails_the_case_of_every_planted_policy(reports: tuple[int, dict[str, Path]]) -> None:
+    cases = {case.get("name"): case for case in ET.parse(reports[1]["junit"]).getroot().iter("testcase")}
+    for policy, resource, _ in PLANTS.values():
+        failure = cases[policy].find("failure")
+        assert failure is not None, policy
+        assert resource in (failure.text or "") + (failure.get("message") or ""), policy
+
+
+def test_markdown_report_leads_with_a_failed_verdict(reports: tuple[int, dict[str, Path]]) -> None:
+    text = reports[1]["markdown"].read_text(encoding="utf-8")
+    assert "Policy gate failed" in text
+    assert all(policy in text for policy, _, _ in PLANTS.values())
 
 
 def test_check_exits_1(in_process: tuple[int, dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ from pulumi_policy.proxy import UnknownValueError
 from ._base import Config, Pending, StackCheck, StackReport
 from ._images import is_image_id
 from ._props import as_list, get, is_mapping, str_list
-from ._stack import linked
+from ._stack import Targets
 
 CONTAINER_TYPE = "docker:index/container:Container"
 REMOTE_IMAGE_TYPE = "docker:index/remoteImage:RemoteImage"
@@ -55,6 +55,8 @@ def image_uses(resources: list[PolicyResource], pending: Pending) -> list[ImageU
     unknown at preview) is decided through that RemoteImage's name, so preview needs no computed value.
     """
     remotes = [r for r in resources if r.resource_type == REMOTE_IMAGE_TYPE]
+    # Indexed once: an edge fleet has a container and a RemoteImage per device, so a scan per container is quadratic.
+    by_urn = Targets(remotes)
     uses: list[ImageUse] = []
     for remote in remotes:
         with pending.check():
@@ -63,7 +65,7 @@ def image_uses(resources: list[PolicyResource], pending: Pending) -> list[ImageU
     for container in resources:
         if container.resource_type != CONTAINER_TYPE:
             continue
-        sources = linked(container, "image", remotes)
+        sources = by_urn.linked(container, "image")
         try:
             image = get(container.props, "image")
         except UnknownValueError as exc:

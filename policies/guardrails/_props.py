@@ -115,6 +115,25 @@ def as_number(value: Any) -> float | None:
     return None
 
 
+# Scalar kinds in test order: a bool is also an int.
+_SCALAR_KINDS: tuple[tuple[Any, str], ...] = (
+    (type(None), "null"),
+    (bool, "a boolean"),
+    (int | float, "a number"),
+    (str, "a string"),
+)
+
+
+def kind(value: Any) -> str:
+    """What sort of wire-form value ``value`` is, for a message ("a list"): never a Python repr of a proxy."""
+    for types, name in _SCALAR_KINDS:
+        if isinstance(value, types):
+            return name
+    if is_list(value):
+        return "a list"
+    return "an object" if is_mapping(value) else "an asset or archive"
+
+
 def provider_value(value: Any) -> Any:
     """Decode a provider input: the SDK sends non-string provider inputs as JSON text."""
     if isinstance(value, str):

@@ -712,6 +712,79 @@ def test_runtime_settings_are_applied_per_request_as_by_the_sdk(monkeypatch: pyt
     assert recorded == expected
 
 
+def _recorded_config(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Every ``pulumi.runtime.set_config`` call from now on."""
+    recorded: list[tuple[str, Any]] = []
+    monkeypatch.setattr(pulumi.runtime, "set_config", lambda key, value: recorded.append((key, value)))
+    return recorded
+
+
+def _count_parses_of(monkeypatch: pytest.MonkeyPatch, text: str) -> list[str]:
+    """Every ``json.loads`` of ``text`` from now on (the SDK's get_config_env parses PULUMI_CONFIG with it)."""
+    parses: list[str] = []
+    loads = json.loads
+
+    def counting_loads(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if value == text:
+            parses.append(value)
+        return loads(value, *args, **kwargs)
+
+    monkeypatch.setattr(json, "loads", counting_loads)
+    return parses
+
+
+def test_pulumi_config_is_parsed_once_for_many_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = json.dumps({"inference-platform:edge": json.dumps({"devices": [{"name": f"dev{i}"} for i in range(500)]})})
+    monkeypatch.setenv("PULUMI_CONFIG", text)
+    recorded = _recorded_config(monkeypatch)
+    parses = _count_parses_of(monkeypatch, text)
+    sdk, fast = both([PROBE])
+    requests = analyze_requests()
+    for request in requests:
+        call(sdk.Analyze, request)
+    assert len(parses) == len(requests)  # the SDK parses it per request: the counter sees every parse
+    expected, recorded[:], parses[:] = list(recorded), [], []
+    for request in requests:
+        call(fast.Analyze, request)
+    assert recorded == expected
+    call(fast.AnalyzeStack, stack_request())
+    assert len(parses) <= 1  # the first request may parse it: other tests set other texts
+
+
+def test_changed_pulumi_config_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorded = _recorded_config(monkeypatch)
+    fast = make(FastAnalyzerServicer, [PROBE])
+    request = analyze_requests()[0]
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"inference-platform:environment": "dev"}))
+    call(fast.Analyze, request)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"inference-platform:environment": "prod"}))
+    call(fast.Analyze, request)
+    monkeypatch.delenv("PULUMI_CONFIG")
+    call(fast.Analyze, request)
+    assert recorded == [("inference-platform:environment", "dev"), ("inference-platform:environment", "prod")]
+
+
+def test_malformed_pulumi_config_fails_every_request_as_in_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", "{not json")
+    sdk, fast = both([PROBE])
+    request = analyze_requests()[0]
+    for servicer in (sdk, fast, fast):
+        with pytest.raises(json.JSONDecodeError):
+            call(servicer.Analyze, request)
+
+
+def test_structured_pulumi_config_value_is_a_fresh_copy_per_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CLI passes string values; a structured one must still not be shared between requests, as in the SDK.
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"inference-platform:limits": {"gpus": [1, 2]}}))
+    recorded = _recorded_config(monkeypatch)
+    fast = make(FastAnalyzerServicer, [PROBE])
+    request = analyze_requests()[0]
+    call(fast.Analyze, request)
+    recorded[0][1]["gpus"].append(3)
+    call(fast.Analyze, request)
+    assert recorded[1] == ("inference-platform:limits", {"gpus": [1, 2]})
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Installing the servicer, and the fallback
 

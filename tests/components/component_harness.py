@@ -7,11 +7,16 @@ Runs cost seconds: a test module builds its plan once in a module-scoped fixture
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+import yaml
+
+from components.config import ConfigError, validate
 from components.labels import Labels
 from preflight.engine import PlanResult, RecordedResource, run_program
 from preflight.stackfile import load_stack
@@ -66,3 +71,25 @@ def named(plan: PlanResult, token: str, suffix: str) -> RecordedResource:
     matches = [res for res in plan.by_type(token) if res.name.endswith(suffix)]
     assert len(matches) == 1, f"expected one {token} named *{suffix}, got {[r.name for r in plan.by_type(token)]}"
     return matches[0]
+
+
+def raw_stack(name: str) -> dict[str, Any]:
+    """A stack file's config as the loader hands it to validation (YAML keys, ``region``, secrets left out)."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
+    return {
+        ("region" if key == "aws:region" else key.split(":", 1)[1]): copy.deepcopy(value)
+        for key, value in config.items()
+        if key.startswith((f"{PROJECT}:", "aws:region")) and not (isinstance(value, dict) and "secure" in value)
+    }
+
+
+def config_error(raw: Mapping[str, Any]) -> str:
+    """The ConfigError message validation gives for ``raw``; fails the test if it validates or reads badly."""
+    with pytest.raises(ConfigError) as error:
+        validate(raw, PROJECT)
+    message = str(error.value)
+    # One clear message per problem, never a stack trace or the validation library's own wording.
+    assert message.startswith("invalid stack config:\n  - ")
+    assert "Traceback" not in message
+    assert "pydantic" not in message.lower()
+    return message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import importlib
 import json
 from pathlib import Path
@@ -10,10 +9,9 @@ from typing import Any
 
 import pulumi
 import pytest
-import yaml
-from component_harness import LABELS, named, plan_block
+from component_harness import LABELS, config_error, named, plan_block, raw_stack
 
-from components.config import ConfigError, validate
+from components.config import validate
 from components.config.models import AuthMode
 from components.endpoint_auth import (
     AlbRateLimit,
@@ -250,33 +248,18 @@ def test_an_unauthenticated_endpoint_says_none_and_the_policy_refuses_it(plan: P
 # -- config: what each router can enforce ----------------------------------------------------------
 
 
-def _stack(name: str) -> dict[str, Any]:
-    config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
-    return {
-        ("region" if key == "aws:region" else key.split(":", 1)[1]): copy.deepcopy(value)
-        for key, value in config.items()
-        if key.startswith((f"{PROJECT}:", "aws:region")) and not (isinstance(value, dict) and "secure" in value)
-    }
-
-
-def _config_error(raw: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        validate(raw, PROJECT)
-    return str(error.value)
-
-
 def test_regulated_profile_refuses_an_unauthenticated_endpoint() -> None:
-    raw = _stack("prod")
+    raw = raw_stack("prod")
     raw["integration"]["auth"] = {"mode": "none"}
-    message = _config_error(raw)
+    message = config_error(raw)
     assert "compliance.profile 'hipaa' refuses an unauthenticated endpoint" in message
     assert "integration.auth.mode" in message
 
 
 def test_alb_oidc_without_the_idp_endpoints_is_refused() -> None:
-    raw = _stack("prod")
+    raw = raw_stack("prod")
     raw["integration"]["auth"]["oidc"] = {"issuer": ISSUER, "audiences": ["api"]}
-    message = _config_error(raw)
+    message = config_error(raw)
     assert (
         "integration.auth.oidc needs authorizationEndpoint, tokenEndpoint, userInfoEndpoint, clientSecretName"
         in message
@@ -285,27 +268,27 @@ def test_alb_oidc_without_the_idp_endpoints_is_refused() -> None:
 
 
 def test_alb_mtls_without_a_trust_store_is_refused() -> None:
-    raw = _stack("prod")
+    raw = raw_stack("prod")
     raw["integration"]["auth"] = {"mode": "mtls", "clientCaSecret": "client-ca"}
-    assert "integration.auth.albTrustStoreArn is needed" in _config_error(raw)
+    assert "integration.auth.albTrustStoreArn is needed" in config_error(raw)
 
 
 def test_nginx_oidc_without_an_auth_service_is_refused() -> None:
-    raw = _stack("onprem")
+    raw = raw_stack("onprem")
     raw["integration"]["auth"] = {"mode": "oidc", "oidc": {"issuer": ISSUER, "audiences": ["api"]}}
-    assert "integration.auth.oidc.authUrl is needed with trafficRouter 'ingress-nginx'" in _config_error(raw)
+    assert "integration.auth.oidc.authUrl is needed with trafficRouter 'ingress-nginx'" in config_error(raw)
 
 
 def test_gateway_mtls_is_refused() -> None:
-    raw = _stack("onprem")
+    raw = raw_stack("onprem")
     raw["rollout"] = {"trafficRouter": "gateway-api", "gatewayName": "shared"}
-    assert "integration.auth.mode 'mtls' with trafficRouter 'gateway-api'" in _config_error(raw)
+    assert "integration.auth.mode 'mtls' with trafficRouter 'gateway-api'" in config_error(raw)
 
 
 def test_fallback_needs_ingress_nginx() -> None:
-    raw = _stack("prod")
+    raw = raw_stack("prod")
     raw["integration"]["fallbackService"] = "maintenance"
-    assert "integration.fallbackService is not supported with trafficRouter 'aws-alb'" in _config_error(raw)
-    onprem = _stack("onprem")
+    assert "integration.fallbackService is not supported with trafficRouter 'aws-alb'" in config_error(raw)
+    onprem = raw_stack("onprem")
     onprem["integration"]["fallbackService"] = "maintenance"
     assert validate(onprem, PROJECT).integration.fallback_service == "maintenance"

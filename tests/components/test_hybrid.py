@@ -18,6 +18,7 @@ from preflight.cli import EXIT_OK, main
 from preflight.engine import PlanResult, ProgramError, RecordedResource, is_secret, run_program
 from preflight.export import load_deployment
 from preflight.stackfile import load_stack
+from tests.components.component_harness import config_error
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "inference-platform"
@@ -209,7 +210,7 @@ def test_a_code_path_placing_phi_in_the_cloud_fails_the_program(monkeypatch: pyt
     assert "phi-summarizer" in error.value.message
 
 
-def test_a_side_without_workloads_is_a_config_error() -> None:
+def test_a_side_without_workloads_is_a_configconfig_error() -> None:
     with pytest.raises(ConfigError, match=r"hybrid\.workloads: no workload is placed on the cloud side"):
         check_sides({Side.ONPREM: [PHI], Side.CLOUD: []})
 
@@ -226,12 +227,6 @@ def _hybrid_raw() -> dict[str, Any]:
     }
 
 
-def _error(raw: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        validate(raw, PROJECT)
-    return str(error.value)
-
-
 def test_example_stack_config_is_valid() -> None:
     assert validate(_hybrid_raw(), PROJECT).hybrid is not None
 
@@ -239,27 +234,27 @@ def test_example_stack_config_is_valid() -> None:
 def test_onprem_cidr_overlapping_the_vpc_names_both_keys() -> None:
     raw = _hybrid_raw()
     raw["hybrid"]["onpremCidrs"] = ["192.168.0.0/16", "10.40.128.0/20"]
-    message = _error(raw)
+    message = config_error(raw)
     assert "hybrid.onpremCidrs entry '10.40.128.0/20' overlaps network.cidr '10.40.0.0/16'" in message
 
 
-def test_onprem_cidr_outside_rfc1918_is_a_config_error() -> None:
+def test_onprem_cidr_outside_rfc1918_is_a_configconfig_error() -> None:
     raw = _hybrid_raw()
     raw["hybrid"]["onpremCidrs"] = ["100.64.0.0/16"]
-    message = _error(raw)
+    message = config_error(raw)
     assert f"{PROJECT}:hybrid.onpremCidrs[0]: must be inside an RFC 1918 private range" in message
 
 
-def test_private_customer_gateway_ip_is_a_config_error() -> None:
+def test_private_customer_gateway_ip_is_a_configconfig_error() -> None:
     raw = _hybrid_raw()
     raw["hybrid"]["customerGatewayIp"] = "192.168.1.1"
-    assert "customerGatewayIp must be the site's public IP, got '192.168.1.1'" in _error(raw)
+    assert "customerGatewayIp must be the site's public IP, got '192.168.1.1'" in config_error(raw)
 
 
-def test_placement_missing_a_classification_is_a_config_error() -> None:
+def test_placement_missing_a_classification_is_a_configconfig_error() -> None:
     raw = _hybrid_raw()
     raw["hybrid"]["placement"] = {"internal": "cloud", "public": "cloud"}
-    message = _error(raw)
+    message = config_error(raw)
     assert "placement has no side for data classification(s) ['phi']" in message
     assert "allowed sides: onprem, cloud" in message
 

@@ -14,6 +14,7 @@ from components.onprem import onsite_image, require_onsite
 from preflight.cli import EXIT_OK, main
 from preflight.engine import PlanResult, RecordedResource, is_secret
 from preflight.export import load_deployment
+from tests.components.component_harness import config_error
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "inference-platform"
@@ -179,41 +180,35 @@ def _onprem_raw() -> dict[str, Any]:
     return {key.split(":", 1)[1]: value for key, value in config.items() if key != f"{PROJECT}:kubeconfig"}
 
 
-def _error(raw: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        validate(raw, PROJECT)
-    return str(error.value)
-
-
 def test_example_stack_config_is_valid() -> None:
     assert validate(_onprem_raw(), PROJECT).onprem is not None
 
 
-def test_tls_source_missing_is_a_config_error() -> None:
+def test_tls_source_missing_is_a_configconfig_error() -> None:
     raw = _onprem_raw()
     del raw["onprem"]["certManagerIssuer"]
-    message = _error(raw)
+    message = config_error(raw)
     assert f"{PROJECT}:onprem: set exactly one of tlsSecretName or certManagerIssuer" in message
 
 
-def test_both_tls_sources_is_a_config_error() -> None:
+def test_both_tls_sources_is_a_configconfig_error() -> None:
     raw = _onprem_raw()
     raw["onprem"]["tlsSecretName"] = "inference-cert"
-    assert "set exactly one of tlsSecretName or certManagerIssuer" in _error(raw)
+    assert "set exactly one of tlsSecretName or certManagerIssuer" in config_error(raw)
 
 
-def test_image_from_another_registry_is_a_config_error() -> None:
+def test_image_from_another_registry_is_a_configconfig_error() -> None:
     raw = _onprem_raw()
     raw["inference"]["image"]["reference"] = f"nvcr.io/nvidia/tritonserver:24.08-py3@{DIGEST}"
-    message = _error(raw)
+    message = config_error(raw)
     assert "inference.image.reference must come from the on-site registry" in message
     assert f"onprem.registryHost '{REGISTRY}'" in message
 
 
-def test_image_without_digest_is_a_config_error() -> None:
+def test_image_without_digest_is_a_configconfig_error() -> None:
     raw = _onprem_raw()
     raw["inference"]["image"]["reference"] = f"{REGISTRY}/inference/triton:24.08"
-    assert f"{PROJECT}:inference.image.reference: must be pinned by digest" in _error(raw)
+    assert f"{PROJECT}:inference.image.reference: must be pinned by digest" in config_error(raw)
 
 
 # -- preflight plan on the stack -------------------------------------------------------------------

@@ -2,49 +2,29 @@
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from components.config import ConfigError, StackConfig, validate
+from components.config import StackConfig, validate
 from components.config.models import RETENTION_MINIMUMS, ScrapeMode
 from components.config.types import ComplianceProfile
+from tests.components.component_harness import config_error, raw_stack
 
 ROOT = Path(__file__).resolve().parents[3]
 PROJECT = "inference-platform"
 
 
-def _stack(name: str) -> dict[str, Any]:
-    """A stack's config as the loader hands it to validation (YAML keys, ``region``, no secrets)."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())["config"]
-    return {
-        ("region" if key == "aws:region" else key.split(":", 1)[1]): copy.deepcopy(value)
-        for key, value in config.items()
-        if key.startswith((f"{PROJECT}:", "aws:region")) and not (isinstance(value, dict) and "secure" in value)
-    }
-
-
 def _with_monitoring(name: str = "prod", **monitoring: Any) -> dict[str, Any]:
-    raw = _stack(name)
+    raw = raw_stack(name)
     raw["monitoring"] = monitoring
     return raw
 
 
-def _error(raw: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        validate(raw, PROJECT)
-    message = str(error.value)
-    assert message.startswith("invalid stack config:\n  - ")
-    assert "Traceback" not in message
-    return message
-
-
 def test_defaults_scrape_with_a_service_monitor_and_run_the_dcgm_exporter() -> None:
-    monitoring = validate(_stack("prod"), PROJECT).monitoring
+    monitoring = validate(raw_stack("prod"), PROJECT).monitoring
     assert (monitoring.scrape, monitoring.dcgm_exporter, monitoring.metrics_port) == (
         ScrapeMode.SERVICE_MONITOR,
         True,
@@ -71,13 +51,13 @@ def test_a_full_monitoring_section_is_accepted() -> None:
 
 
 def test_unknown_scrape_mode_names_the_allowed_modes() -> None:
-    message = _error(_with_monitoring(scrape="pushgateway"))
+    message = config_error(_with_monitoring(scrape="pushgateway"))
     assert f"{PROJECT}:monitoring.scrape:" in message
     assert "'service-monitor' or 'annotations'" in message
 
 
 def test_misspelt_threshold_lists_the_threshold_keys() -> None:
-    message = _error(_with_monitoring(thresholds={"p99LatencyMs": 500}))
+    message = config_error(_with_monitoring(thresholds={"p99LatencyMs": 500}))
     assert f"{PROJECT}:monitoring.thresholds.p99LatencyMs: unknown key" in message
     assert "p95LatencyMs" in message
 
@@ -95,57 +75,59 @@ def test_misspelt_threshold_lists_the_threshold_keys() -> None:
     ],
 )
 def test_threshold_out_of_range_is_refused(key: str, value: int) -> None:
-    message = _error(_with_monitoring(thresholds={key: value}))
+    message = config_error(_with_monitoring(thresholds={key: value}))
     assert f"{PROJECT}:monitoring.thresholds.{key}:" in message
     assert f"(got {value})" in message
 
 
 @pytest.mark.parametrize("days", [29, 91])
 def test_hypercare_window_must_be_30_to_90_days(days: int) -> None:
-    message = _error(_with_monitoring(hypercare={"startDate": "2026-12-01", "days": days}))
+    message = config_error(_with_monitoring(hypercare={"startDate": "2026-12-01", "days": days}))
     assert f"{PROJECT}:monitoring.hypercare.days:" in message
     assert str(days) in message
 
 
 @pytest.mark.parametrize("factor", [0.05, 1.5])
 def test_tighten_factor_must_be_between_a_tenth_and_one(factor: float) -> None:
-    message = _error(_with_monitoring(hypercare={"startDate": "2026-12-01", "tightenFactor": factor}))
+    message = config_error(_with_monitoring(hypercare={"startDate": "2026-12-01", "tightenFactor": factor}))
     assert f"{PROJECT}:monitoring.hypercare.tightenFactor:" in message
 
 
 def test_hypercare_needs_a_valid_start_date() -> None:
-    message = _error(_with_monitoring(hypercare={"startDate": "next monday"}))
+    message = config_error(_with_monitoring(hypercare={"startDate": "next monday"}))
     assert f"{PROJECT}:monitoring.hypercare.startDate:" in message
     assert "next monday" in message
 
 
 def test_hypercare_without_a_start_date_is_refused() -> None:
-    message = _error(_with_monitoring(hypercare={"days": 30}))
+    message = config_error(_with_monitoring(hypercare={"days": 30}))
     assert f"{PROJECT}:monitoring.hypercare.startDate:" in message
 
 
 def test_metrics_port_must_be_a_port() -> None:
-    message = _error(_with_monitoring(metricsPort=70000))
+    message = config_error(_with_monitoring(metricsPort=70000))
     assert f"{PROJECT}:monitoring.metricsPort:" in message
 
 
 def test_prometheus_namespace_must_be_a_kubernetes_name() -> None:
-    message = _error(_with_monitoring(prometheusNamespace="Monitoring"))
+    message = config_error(_with_monitoring(prometheusNamespace="Monitoring"))
     assert f"{PROJECT}:monitoring.prometheusNamespace:" in message
 
 
 def test_prometheus_label_values_must_be_label_values() -> None:
-    message = _error(_with_monitoring(prometheusLabels={"release": "kube prometheus"}))
+    message = config_error(_with_monitoring(prometheusLabels={"release": "kube prometheus"}))
     assert f"{PROJECT}:monitoring.prometheusLabels.release:" in message
 
 
 def test_dcgm_exporter_image_must_be_pinned_by_digest() -> None:
-    message = _error(_with_monitoring(dcgmExporterImage="nvcr.io/nvidia/k8s/dcgm-exporter:4.4.2-4.7.1-ubuntu22.04"))
+    message = config_error(
+        _with_monitoring(dcgmExporterImage="nvcr.io/nvidia/k8s/dcgm-exporter:4.4.2-4.7.1-ubuntu22.04")
+    )
     assert f"{PROJECT}:monitoring.dcgmExporterImage: must be pinned by digest" in message
 
 
 def test_audit_archive_below_the_profiles_minimum_is_refused() -> None:
-    message = _error(_with_monitoring(auditArchiveDays=365))
+    message = config_error(_with_monitoring(auditArchiveDays=365))
     assert (
         f"{PROJECT} (stack config): monitoring.auditArchiveDays is 365; compliance.profile 'hipaa' keeps the "
         "audit archive at least 2192 days"
@@ -153,21 +135,21 @@ def test_audit_archive_below_the_profiles_minimum_is_refused() -> None:
 
 
 def test_audit_archive_longer_than_object_lock_allows_is_refused() -> None:
-    message = _error(_with_monitoring(auditArchiveDays=40000))
+    message = config_error(_with_monitoring(auditArchiveDays=40000))
     assert f"{PROJECT}:monitoring.auditArchiveDays:" in message
 
 
 @pytest.mark.parametrize(("section", "key"), [("cluster", "logRetentionDays"), ("network", "flowLogRetentionDays")])
 def test_cloud_log_retention_below_the_profiles_minimum_is_refused(section: str, key: str) -> None:
-    raw = _stack("prod")
+    raw = raw_stack("prod")
     raw[section][key] = 90
-    message = _error(raw)
+    message = config_error(raw)
     assert f"{section}.{key} is 90 days; compliance.profile 'hipaa' keeps audit logs at least 365 days" in message
 
 
 def test_baseline_accepts_thirty_day_log_groups() -> None:
     # The dev stack: baseline profile, 30-day log groups.
-    assert validate(_stack("dev"), PROJECT).cluster.log_retention_days == 30
+    assert validate(raw_stack("dev"), PROJECT).cluster.log_retention_days == 30
 
 
 def test_profiles_archive_minimums() -> None:

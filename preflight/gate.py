@@ -627,6 +627,11 @@ def _check(args: argparse.Namespace) -> int:
         print(f"Offline plan of {stack.stack} ({project_dir})", file=sys.stderr, flush=True)
         _, plan_result = plan.plan_stack(project_dir, args.stack, progress=sys.stderr)
         plan.render_logs(plan_result, sys.stderr)
+        # The plan first, then the findings, as `pulumi preview --policy-pack` shows them; a machine-readable
+        # format on stdout keeps stdout to itself.
+        stream = sys.stdout if ("text", None) in outputs else sys.stderr
+        plan.render_tree(plan_result, stream)
+        plan.render_summary(plan_result, stream)
         ev = plan_evaluation(
             stack,
             plan_result,

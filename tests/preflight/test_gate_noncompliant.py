@@ -126,3 +126,22 @@ def test_check_command_in_a_subprocess_names_every_planted_violation() -> None:
         )
     ]
     assert missing == []
+
+
+def test_check_prints_the_plan_before_the_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        main(CHECK)
+    out = capsys.readouterr().out
+    tree = out.index("pulumi:pulumi:Stack")
+    assert tree < out.index("aws-security-group-disallow-open-ingress")
+    assert "aws:s3/bucket:Bucket" in out[tree:]
+
+
+def test_machine_readable_stdout_stays_parseable(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        main([*CHECK, "--format", "json"])
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["verdict"]["passed"] is False
+    assert "pulumi:pulumi:Stack" in captured.err

@@ -145,3 +145,22 @@ def test_machine_readable_stdout_stays_parseable(capsys: pytest.CaptureFixture[s
     captured = capsys.readouterr()
     assert json.loads(captured.out)["verdict"]["passed"] is False
     assert "pulumi:pulumi:Stack" in captured.err
+
+
+def test_analyze_of_the_saved_plan_reports_what_check_reports(
+    in_process: tuple[int, dict[str, Any]], tmp_path: Path
+) -> None:
+    """A security reviewer's path: export the plan, audit the file offline with the real pack."""
+    export, report = tmp_path / "plan.json", tmp_path / "analyze.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        assert main(["plan", *CHECK[1:5], "--export", str(export)]) == 0
+        code = main(["analyze", str(export), "--profile", "hipaa", "--format", "json", "--output", str(report)])
+    assert code == EXIT_FAILURE
+
+    def violations(doc: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(f["policy"], f["urn"]) for f in doc["findings"] if f["status"] == "violation" and f["blocking"]}
+
+    analyzed = violations(json.loads(report.read_text(encoding="utf-8")))
+    assert {policy for policy, _, _ in PLANTS.values()} <= {policy for policy, _ in analyzed}
+    assert analyzed == violations(in_process[1])

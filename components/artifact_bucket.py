@@ -43,8 +43,8 @@ class ArtifactBucketArgs:
     """Roles (e.g. the inference service's IRSA role) granted read access."""
     reader_role_names: Sequence[pulumi.Input[str]] = ()
     """The same roles by name: each gets an IAM policy to decrypt with the key through S3."""
-    protect: bool = False
-    """Protect and retain the bucket (prod-like stacks)."""
+    protect: bool = True
+    """Protect and retain the bucket; on unless the caller opts out (stacks that are not prod-like)."""
 
 
 class ArtifactBucket(pulumi.ComponentResource):

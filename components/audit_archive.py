@@ -118,8 +118,8 @@ class AuditArchiveArgs:
     bucket_name: pulumi.Input[str] | None = None
     """A fixed, globally unique name (else auto-named). With it the bucket policy is known at preview."""
     lock_mode: LockMode = "COMPLIANCE"
-    protect: bool = False
-    """Protect and retain the key, the bucket and its lock configuration (prod-like stacks)."""
+    protect: bool = True
+    """Protect and retain the key, the bucket and its lock configuration; on unless the caller opts out."""
     buffer_seconds: int = 300
     log_groups_created_by: Sequence[pulumi.Resource] = ()
     """What creates the source log groups (when their names are plain strings): subscribed only after."""

@@ -131,8 +131,8 @@ class CloudAlarmsArgs:
     delivery_streams: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Audit archive source -> Firehose stream name."""
     runbook_url: str = "docs/runbook.md"
-    protect: bool = False
-    """Protect and retain the topic's KMS key (prod-like stacks)."""
+    protect: bool = True
+    """Protect and retain the topic's KMS key; on unless the caller opts out (stacks that are not prod-like)."""
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", self.alarm_prefix):

@@ -69,8 +69,8 @@ class EksClusterArgs:
     public_access_cidrs: Sequence[str] = ()
     admin_role_arns: Sequence[str] = ()
     """IAM roles given cluster-admin through access entries."""
-    protect: bool = False
-    """Protect and retain the audit-log group; turn on EKS deletion protection."""
+    protect: bool = True
+    """Protect and retain the audit-log group, with EKS deletion protection; on unless the caller opts out."""
     log_types: Sequence[str] = CONTROL_PLANE_LOG_TYPES
     enforce_network_policies: bool = True
     """Run the VPC CNI as a managed add-on with its network-policy agent; without it EKS ignores NetworkPolicies."""

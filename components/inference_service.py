@@ -52,6 +52,8 @@ PSA_LABELS = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("e
 }
 
 TLS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# FIPS 140 validated TLS 1.2/1.3 policy: FedRAMP needs it, every profile accepts it, so it is the default.
+FIPS_TLS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04"
 _LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-"
 NLB_CLASS = "service.k8s.aws/nlb"
 # Pods a rollout adds above the replica count (the quota of a guarded namespace counts them).
@@ -136,10 +138,11 @@ class LoadBalancer:
     public: bool = False
     """Internet-facing; needs an explicit ``source_ranges`` allow-list."""
     source_ranges: Sequence[str] = ()
-    ssl_policy: str = TLS_SSL_POLICY
+    ssl_policy: str = FIPS_TLS_SSL_POLICY
     https_port: int = 443
     grpcs_port: int = 8443
-    deletion_protection: bool = False
+    deletion_protection: bool = True
+    """On unless the caller opts out (stacks that are not prod-like)."""
 
     def __post_init__(self) -> None:
         if self.public and not self.source_ranges:

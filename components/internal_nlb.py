@@ -23,12 +23,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .common import TcpRule, child_options, tcp_security_group
-from .inference_service import TLS_SSL_POLICY
+from .inference_service import FIPS_TLS_SSL_POLICY
 
 RESOURCE_TYPE = "inference:network:InternalNlb"
-
-# FIPS 140 validated TLS 1.2/1.3 policy for FedRAMP stacks (the standard one is TLS_SSL_POLICY).
-FIPS_TLS_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04"
 
 
 @dataclass(frozen=True)
@@ -57,10 +54,11 @@ class InternalNlbArgs:
     target_cidrs: Sequence[str]
     """Where the targets live (the node subnets): the only egress of the NLB's security group."""
     tags: Mapping[str, str]
-    ssl_policy: str = TLS_SSL_POLICY
+    ssl_policy: str = FIPS_TLS_SSL_POLICY
     listener_tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags on each listener, e.g. how clients authenticate (``inference.auth/mode``)."""
-    deletion_protection: bool = False
+    deletion_protection: bool = True
+    """On unless the caller opts out (stacks that are not prod-like)."""
     private_link: bool = False
     """Published as a PrivateLink endpoint service: its consumers arrive through PrivateLink, which the
     endpoint service gates (allowed principals, acceptance), not the security group's CIDR rules."""

@@ -188,8 +188,8 @@ class EncryptionKeysArgs:
     """Region of the keys (the CloudWatch Logs service principal is regional)."""
     tags: Mapping[str, str]
     purposes: Sequence[KeyPurpose] = tuple(KeyPurpose)
-    protect: bool = False
-    """Protect and retain the keys (prod-like stacks): data encrypted with a deleted key is lost."""
+    protect: bool = True
+    """Protect and retain the keys (on unless the caller opts out): data encrypted with a deleted key is lost."""
     deletion_window_in_days: int = 30
     rotation_period_in_days: int = 365
     alias_prefix: str | None = None

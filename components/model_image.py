@@ -52,8 +52,8 @@ class ModelImageArgs:
     build: ImageBuild | None = None
     """Build context to build and push to the repository."""
     keep_images: int = 10
-    protect: bool = False
-    """Protect and retain the repository (prod-like stacks)."""
+    protect: bool = True
+    """Protect and retain the repository; on unless the caller opts out (stacks that are not prod-like)."""
 
     def __post_init__(self) -> None:
         if (self.reference is None) == (self.build is None):

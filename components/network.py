@@ -47,13 +47,13 @@ class NetworkArgs:
     """KMS key for the flow-log group."""
     tags: Mapping[str, str]
     flow_log_retention_days: int = 365
-    egress: bool = True
-    """Public subnets, an internet gateway and NAT. Models without an internet path set False."""
+    egress: bool = False
+    """Public subnets, an internet gateway and NAT; off unless the model needs an internet path (public-cloud)."""
     nat_per_az: bool = False
     """One NAT gateway per zone (survives a zone outage) instead of one for the VPC."""
     instance_tenancy: Literal["default", "dedicated"] = "default"
-    protect: bool = False
-    """Protect and retain the flow-log group (audit data)."""
+    protect: bool = True
+    """Protect and retain the flow-log group (audit data); on unless the caller opts out."""
     private_subnet_tags: Mapping[str, str] = field(default_factory=lambda: dict(INTERNAL_ELB_TAG))
     public_subnet_tags: Mapping[str, str] = field(default_factory=lambda: dict(PUBLIC_ELB_TAG))
 

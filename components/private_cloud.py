@@ -46,8 +46,8 @@ from .eks_platform import (
     plugin_accelerators,
 )
 from .endpoint_service import EndpointService, EndpointServiceArgs
-from .inference_service import TLS_SSL_POLICY, Peer, TargetGroupBinding
-from .internal_nlb import FIPS_TLS_SSL_POLICY, InternalNlb, InternalNlbArgs, NlbListener
+from .inference_service import FIPS_TLS_SSL_POLICY, TLS_SSL_POLICY, Peer, TargetGroupBinding
+from .internal_nlb import InternalNlb, InternalNlbArgs, NlbListener
 from .labels import AUTH_MODE_KEY, Labels
 from .network import Network
 from .observability import CloudObservability, nlb_target, observe_eks_platform, platform_services

@@ -143,7 +143,8 @@ class AlbRouter:
     """None: any Host header."""
     group_name: str | None = None
     """IngressGroup (one ALB for REST and gRPC; names are cluster-wide); None: ``<namespace>-<name>``."""
-    deletion_protection: bool = False
+    deletion_protection: bool = True
+    """On unless the caller opts out (stacks that are not prod-like)."""
     healthcheck_path: str = "/v2/health/ready"
     waf_acl_name: str | None = None
     """A WAFv2 web ACL by name (the rate limit, :class:`components.endpoint_auth.AlbRateLimit`).

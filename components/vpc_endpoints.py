@@ -110,8 +110,9 @@ class VpcEndpointsArgs:
     # The private route tables: the S3 gateway endpoint adds the S3 prefix-list route to each.
     route_table_ids: Sequence[pulumi.Input[str]]
     tags: Mapping[str, str]
-    # Also create the separate FIPS endpoint services (FIPS_ENDPOINT_SERVICES) for FIPS-configured clients.
-    use_fips: bool = False
+    # Also create the separate FIPS endpoint services (FIPS_ENDPOINT_SERVICES) for FIPS-configured clients;
+    # on unless the caller opts out, as privateCloud.useFipsEndpoints is (FedRAMP needs them).
+    use_fips: bool = True
     services: Sequence[str] = field(default=REQUIRED_INTERFACE_SERVICES)
     # None: FIPS_ENDPOINT_SERVICES for the region's partition.
     fips_services: Mapping[str, str] | None = None

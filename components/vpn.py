@@ -33,9 +33,9 @@ RESOURCE_TYPE = "inference:network:SiteToSiteVpn"
 IKE_VERSIONS = ("ikev2",)
 ENCRYPTION_ALGORITHMS = ("AES256-GCM-16", "AES256")
 INTEGRITY_ALGORITHMS = ("SHA2-256", "SHA2-384", "SHA2-512")
-# DH groups >= 14: 14-16 (MODP 2048-4096), 19-21 (ECP 256-521).
-PHASE1_DH_GROUPS = (14, 15, 16, 19, 20, 21)
-PHASE2_DH_GROUPS = (14, 15, 16, 19, 20, 21)
+# DH groups >= 15, the strictest profile's minimum (fedramp-high): 15-16 (MODP 3072-4096), 19-21 (ECP 256-521).
+PHASE1_DH_GROUPS = (15, 16, 19, 20, 21)
+PHASE2_DH_GROUPS = (15, 16, 19, 20, 21)
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class SiteToSiteVpnArgs:
     tags: Mapping[str, str]
     # None: AWS generates the keys. Either way they only leave this component as secrets.
     preshared_key: pulumi.Input[str] | None = None
-    # Protect and retain the tunnel log group (an audit store) in prod.
-    protect: bool = False
+    protect: bool = True
+    """Protect and retain the tunnel-log group (audit data); on unless the caller opts out."""
 
     def __post_init__(self) -> None:
         if not self.onprem_cidrs:

@@ -31,6 +31,7 @@ def test_runtime_uses_pip_and_the_venv_the_makefile_builds() -> None:
 
 def test_declared_keys_exist_and_have_type_default_and_description() -> None:
     declared = _project()["config"]
+    assert declared, "Pulumi.yaml declares no config"
     assert set(declared) <= set(config_keys())
     for key, declaration in declared.items():
         assert {"type", "default", "description"} <= set(declaration), key

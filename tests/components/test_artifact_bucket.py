@@ -24,10 +24,9 @@ def plan() -> PlanResult:
                 bucket_name="demo-models-111122223333",
                 reader_role_arns=[READER],
                 reader_role_names=["inference-reader"],
-                protect=True,
-            ),
+            ),  # protect left at its default
         )
-        ArtifactBucket("scratch", ArtifactBucketArgs(kms_key_arn=KEY_ARN, tags=TAGS))
+        ArtifactBucket("scratch", ArtifactBucketArgs(kms_key_arn=KEY_ARN, tags=TAGS, protect=False))
 
     return plan_block(build)
 
@@ -87,7 +86,7 @@ def test_acls_are_disabled(plan: PlanResult) -> None:
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
 
-def test_bucket_is_protected_and_retained_when_asked(plan: PlanResult) -> None:
+def test_bucket_is_protected_and_retained_unless_opted_out(plan: PlanResult) -> None:
     flags = {res.name: (res.protect, res.retain_on_delete) for res in plan.by_type("aws:s3/bucket:Bucket")}
     assert flags == {"models-bucket": (True, True), "scratch-bucket": (False, False)}
 

@@ -31,7 +31,6 @@ def _args(**overrides: object) -> AuditArchiveArgs:
         "retention_days": 2192,
         "tags": TAGS,
         "bucket_name": "prod-audit-111122223333",
-        "protect": True,
     }
     settings.update(overrides)
     return AuditArchiveArgs(**settings)
@@ -151,7 +150,9 @@ def test_subscriptions_wait_for_whatever_creates_the_log_groups() -> None:
 
     plan = plan_block(program)
     cluster = plan.one("test:index:Cluster")
-    for subscription in plan.by_type(FILTER):
+    subscriptions = plan.by_type(FILTER)
+    assert subscriptions, "no subscription filter in the plan"
+    for subscription in subscriptions:
         assert cluster.urn in subscription.dependencies
 
 
@@ -171,7 +172,9 @@ def test_logs_role_is_assumable_by_this_accounts_log_groups_only(plan: PlanResul
 
 def test_streams_wait_for_their_writer_policy(plan: PlanResult) -> None:
     writer = _named(plan, ROLE_POLICY, "-firehose-policy")
-    for stream in plan.by_type(STREAM):
+    streams = plan.by_type(STREAM)
+    assert streams, "no delivery stream in the plan"
+    for stream in streams:
         assert writer.urn in stream.dependencies
 
 

@@ -48,7 +48,6 @@ def _args(**overrides: object) -> CloudAlarmsArgs:
             NetworkLoadBalancerTarget("nlb", arn_suffix(NLB_ARN), {"https": arn_suffix(TG_ARN)})
         ],
         "delivery_streams": {"eks-control-plane": "audit-eks-control-plane-1a2b"},
-        "protect": True,
     }
     settings.update(overrides)
     return CloudAlarmsArgs(**settings)
@@ -97,7 +96,9 @@ def test_topic_accepts_this_accounts_alarms_over_tls_only(plan: PlanResult) -> N
 
 def test_every_alarm_notifies_the_topic_and_names_its_runbook_section(plan: PlanResult) -> None:
     topic = plan.one(TOPIC).urn
-    for alarm in plan.by_type(ALARM):
+    alarms = plan.by_type(ALARM)
+    assert alarms, "no alarm in the plan"
+    for alarm in alarms:
         assert alarm.property_dependencies["alarmActions"] == [topic]
         kind = next(kind for kind in ALARM_KINDS if f"-{kind}-" in alarm.name)
         assert alarm.inputs["alarmDescription"].endswith(f"Runbook: docs/runbook.md#{kind.lower()}")

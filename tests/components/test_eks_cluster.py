@@ -32,7 +32,6 @@ def _args(**overrides: object) -> EksClusterArgs:
         "log_retention_days": 365,
         "admin_role_arns": [ADMIN],
         "tags": TAGS,
-        "protect": True,
     }
     values.update(overrides)
     return EksClusterArgs(**values)  # type: ignore[arg-type]
@@ -106,7 +105,7 @@ def test_audit_log_group_is_encrypted_retained_and_created_first(plan: PlanResul
     assert group.urn in cluster.dependencies
 
 
-def test_deletion_protection_follows_protect(plan: PlanResult) -> None:
+def test_deletion_protection_is_on_by_default(plan: PlanResult) -> None:
     assert _cluster(plan)["deletionProtection"] is True
 
 

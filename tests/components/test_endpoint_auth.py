@@ -83,7 +83,8 @@ def _service(name: str, router: Any, endpoint: EndpointPolicy) -> InferenceServi
 def plan() -> PlanResult:
     def build() -> None:
         nginx = NginxRouter(ingress_class="nginx", host="llm.site", cluster_issuer="ca", grpc_host="grpc.llm.site")
-        alb = AlbRouter(certificate_arn=CERT, ssl_policy="P", source_ranges=["10.0.0.0/16"])
+        # Without deletion protection, the attributes annotation carries the idle timeout alone.
+        alb = AlbRouter(certificate_arn=CERT, ssl_policy="P", source_ranges=["10.0.0.0/16"], deletion_protection=False)
         _service("ngx-mtls", nginx, MTLS)
         _service("ngx-oidc", nginx, EndpointPolicy(auth_mode=AuthMode.OIDC, oidc=OIDC))
         _service("ngx-none", nginx, EndpointPolicy())

@@ -143,7 +143,9 @@ def test_placement_is_an_output(plan: PlanResult) -> None:
 @pytest.mark.parametrize("workload", sorted(WORKLOADS))
 def test_every_workload_is_labelled_with_its_classification(plan: PlanResult, workload: str) -> None:
     classification, _ = WORKLOADS[workload]
-    for deployment in _workload_deployments(plan, workload):
+    deployments = _workload_deployments(plan, workload)
+    assert deployments, f"no Deployment for {workload} in the plan"
+    for deployment in deployments:
         assert deployment.inputs["spec"]["template"]["metadata"]["labels"]["data-classification"] == classification
     namespace = next(
         res for res in plan.by_type(NAMESPACE) if res.inputs["metadata"]["name"] == f"inference-{workload}"
@@ -162,11 +164,12 @@ def test_both_sides_run_the_same_digest_onprem_from_the_site_registry(plan: Plan
 
 def test_onprem_side_has_no_aws_and_uses_its_own_cluster(plan: PlanResult) -> None:
     onprem_provider = next(p for p in plan.by_type("pulumi:providers:kubernetes") if p.name == "platform-onprem-k8s")
-    for res in plan.resources:
-        if _side_of(plan, res) == ONPREM and res.custom:
-            assert not res.type.startswith("aws:"), res.urn
-            if res.type.startswith("kubernetes:"):
-                assert res.provider_urn == onprem_provider.urn, res.urn
+    onprem = [res for res in plan.resources if _side_of(plan, res) == ONPREM and res.custom]
+    assert any(res.type.startswith("kubernetes:") for res in onprem), "no Kubernetes resource on the onprem side"
+    for res in onprem:
+        assert not res.type.startswith("aws:"), res.urn
+        if res.type.startswith("kubernetes:"):
+            assert res.provider_urn == onprem_provider.urn, res.urn
 
 
 def test_onprem_clients_may_use_the_cloud_internal_load_balancer(plan: PlanResult) -> None:

@@ -195,16 +195,27 @@ def test_cluster_ip_service_exposes_the_enabled_ports(plan: PlanResult) -> None:
     assert [(p["name"], p["port"]) for p in grpc_only["ports"]] == [("grpc", 9001)]
 
 
-def test_internal_load_balancer_terminates_tls_with_the_certificate(plan: PlanResult) -> None:
+def test_internal_load_balancer_terminates_tls_with_the_certificate_and_the_fips_policy(plan: PlanResult) -> None:
     service = named(plan, SERVICE, "gpu-lb").inputs
     annotations = service["metadata"]["annotations"]
     prefix = "service.beta.kubernetes.io/aws-load-balancer-"
     assert annotations[f"{prefix}scheme"] == "internal"
     assert annotations[f"{prefix}ssl-cert"] == CERT
     assert annotations[f"{prefix}ssl-ports"] == "https,grpcs"
-    assert annotations[f"{prefix}ssl-negotiation-policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # The default: FedRAMP accepts only FIPS policies, and every other profile accepts them too.
+    assert annotations[f"{prefix}ssl-negotiation-policy"] == "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04"
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["spec"]["loadBalancerClass"] == "service.k8s.aws/nlb"
+
+
+def test_load_balancer_has_deletion_protection_by_default(plan: PlanResult) -> None:
+    annotations = named(plan, SERVICE, "gpu-lb").inputs["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-attributes"] == "deletion_protection.enabled=true"
+
+
+def test_load_balancer_without_deletion_protection_when_opted_out() -> None:
+    annotations = LoadBalancer(certificate_arn=CERT, deletion_protection=False).annotations(["https"])
+    assert "service.beta.kubernetes.io/aws-load-balancer-attributes" not in annotations
 
 
 def test_public_load_balancer_is_limited_to_the_allow_list(plan: PlanResult) -> None:
@@ -275,9 +286,10 @@ def test_egress_only_dns_and_https_to_model_storage(plan: PlanResult) -> None:
 
 def test_kubernetes_resources_use_the_explicit_provider(plan: PlanResult) -> None:
     provider = plan.one("pulumi:providers:kubernetes", "cluster")
-    for res in plan.resources:
-        if res.name.startswith("gpu-") and res.custom:
-            assert res.provider.startswith(provider.urn), res.name
+    service = [res for res in plan.resources if res.name.startswith("gpu-") and res.custom]
+    assert service, "no resource of the gpu service in the plan"
+    for res in service:
+        assert res.provider.startswith(provider.urn), res.name
 
 
 def test_replicas_outside_autoscaling_bounds_are_refused() -> None:

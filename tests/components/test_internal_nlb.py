@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from component_harness import TAGS, plan_block
 
-from components.internal_nlb import FIPS_TLS_SSL_POLICY, InternalNlb, InternalNlbArgs, NlbListener
+from components.inference_service import FIPS_TLS_SSL_POLICY, TLS_SSL_POLICY
+from components.internal_nlb import InternalNlb, InternalNlbArgs, NlbListener
 from preflight.engine import PlanResult, RecordedResource
 
 CERT = "arn:aws-us-gov:acm:us-gov-west-1:111122223333:certificate/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
@@ -31,7 +32,6 @@ def _args(**overrides: object) -> InternalNlbArgs:
         "client_cidrs": CLIENTS,
         "target_cidrs": TARGETS,
         "tags": TAGS,
-        "ssl_policy": FIPS_TLS_SSL_POLICY,
         "listener_tags": {"inference.auth/mode": "oidc"},
     }
     values.update(overrides)
@@ -41,8 +41,9 @@ def _args(**overrides: object) -> InternalNlbArgs:
 @pytest.fixture(scope="module")
 def plan() -> PlanResult:
     def build() -> None:
-        InternalNlb("svc", _args(deletion_protection=True, private_link=True))
-        InternalNlb("other", _args(listeners=LISTENERS[:1]))
+        # "svc" keeps the defaults (deletion protection, FIPS TLS policy); "other" opts out of both.
+        InternalNlb("svc", _args(private_link=True))
+        InternalNlb("other", _args(listeners=LISTENERS[:1], deletion_protection=False, ssl_policy=TLS_SSL_POLICY))
 
     return plan_block(build)
 
@@ -65,7 +66,7 @@ def test_load_balancer_sits_in_the_given_subnets(plan: PlanResult) -> None:
     assert _balancer(plan).inputs["subnets"] == SUBNETS
 
 
-def test_deletion_protection_follows_the_argument(plan: PlanResult) -> None:
+def test_deletion_protection_is_on_unless_opted_out(plan: PlanResult) -> None:
     assert _balancer(plan).inputs["enableDeletionProtection"] is True
     assert _balancer(plan, "other").inputs["enableDeletionProtection"] is False
 
@@ -75,7 +76,7 @@ def test_private_link_traffic_bypasses_cidr_rules_only_when_published(plan: Plan
     assert (_balancer(plan).inputs[key], _balancer(plan, "other").inputs[key]) == ("off", "on")
 
 
-def test_every_listener_is_tls_with_the_certificate_and_policy(plan: PlanResult) -> None:
+def test_every_listener_is_tls_with_the_certificate_and_the_fips_policy_by_default(plan: PlanResult) -> None:
     listeners = _named(plan, LISTENER, "svc")
     assert len(listeners) == 2
     for listener in listeners:
@@ -86,8 +87,14 @@ def test_every_listener_is_tls_with_the_certificate_and_policy(plan: PlanResult)
         )
 
 
+def test_listener_policy_follows_the_argument(plan: PlanResult) -> None:
+    assert [listener.inputs["sslPolicy"] for listener in _named(plan, LISTENER, "other")] == [TLS_SSL_POLICY]
+
+
 def test_listeners_carry_the_listener_tags(plan: PlanResult) -> None:
-    for listener in _named(plan, LISTENER, "svc"):
+    listeners = _named(plan, LISTENER, "svc")
+    assert listeners, "no listener in the plan"
+    for listener in listeners:
         assert listener.inputs["tags"]["inference.auth/mode"] == "oidc"
         assert listener.inputs["tags"]["owner"] == TAGS["owner"]
 
@@ -109,7 +116,9 @@ def test_http_port_is_health_checked_on_the_readiness_path(plan: PlanResult) -> 
 
 
 def test_listeners_forward_to_their_target_group(plan: PlanResult) -> None:
-    for listener in _named(plan, LISTENER, "svc"):
+    listeners = _named(plan, LISTENER, "svc")
+    assert listeners, "no listener in the plan"
+    for listener in listeners:
         target = next(res for res in _named(plan, TARGET_GROUP, "svc") if res.name == f"{listener.name}-tg")
         assert target.urn in listener.property_dependencies["defaultActions"]
 

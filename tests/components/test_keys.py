@@ -16,8 +16,10 @@ KEY = "aws:kms/key:Key"
 @pytest.fixture(scope="module")
 def plan() -> PlanResult:
     def build() -> None:
-        EncryptionKeys("keys", EncryptionKeysArgs(region="us-east-1", tags=TAGS, protect=True))
-        EncryptionKeys("dev", EncryptionKeysArgs(region="us-east-1", tags=TAGS, purposes=[KeyPurpose.S3]))
+        EncryptionKeys("keys", EncryptionKeysArgs(region="us-east-1", tags=TAGS))  # protect left at its default
+        EncryptionKeys(
+            "dev", EncryptionKeysArgs(region="us-east-1", tags=TAGS, purposes=[KeyPurpose.S3], protect=False)
+        )
 
     return plan_block(build)
 
@@ -72,7 +74,7 @@ def test_service_keys_are_used_only_through_their_service(plan: PlanResult, purp
     assert statement["Condition"]["StringEquals"]["kms:ViaService"] == f"{service}.us-east-1.amazonaws.com"
 
 
-def test_keys_are_protected_and_retained_when_asked(plan: PlanResult) -> None:
+def test_keys_are_protected_and_retained_unless_opted_out(plan: PlanResult) -> None:
     flags = {res.name: (res.protect, res.retain_on_delete) for res in plan.by_type(KEY)}
     assert all(flags[f"keys-{purpose}"] == (True, True) for purpose in KeyPurpose)
     assert flags["dev-s3"] == (False, False)

@@ -35,7 +35,7 @@ def plan() -> PlanResult:
     def build() -> None:
         image = ModelImage(
             "external",
-            ModelImageArgs(model_version="1.0.0", kms_key_arn=KEY_ARN, tags=TAGS, reference=PINNED, protect=True),
+            ModelImageArgs(model_version="1.0.0", kms_key_arn=KEY_ARN, tags=TAGS, reference=PINNED),
         )
         pulumi.export("image", image.image_reference)
 
@@ -66,7 +66,7 @@ def test_repository_is_kms_encrypted_immutable_and_scanned(plan: PlanResult) -> 
     assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
 
 
-def test_repository_is_protected_and_retained_when_asked(plan: PlanResult) -> None:
+def test_repository_is_protected_and_retained_by_default(plan: PlanResult) -> None:
     repo = plan.one("aws:ecr/repository:Repository")
     assert (repo.protect, repo.retain_on_delete) == (True, True)
 

@@ -276,7 +276,9 @@ def test_annotations_mode_creates_no_operator_resources(annotations_plan: PlanRe
 
 
 def test_annotations_mode_annotates_the_metrics_services(annotations_plan: PlanResult) -> None:
-    for service in annotations_plan.by_type(SERVICE):
+    services = annotations_plan.by_type(SERVICE)
+    assert services, "no Service in the plan"
+    for service in services:
         assert service.inputs["metadata"]["annotations"] == {
             "prometheus.io/scrape": "true",
             "prometheus.io/port": "8002",

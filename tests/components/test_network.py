@@ -29,15 +29,16 @@ def _args(**overrides: object) -> NetworkArgs:
 def egress_plan() -> PlanResult:
     # Two instances in one program: also checks that their names do not collide.
     def build() -> None:
-        Network("net", _args(nat_per_az=True, protect=True))
-        Network("other", _args(cidr="10.40.0.0/16", az_count=2))
+        Network("net", _args(egress=True, nat_per_az=True))
+        Network("other", _args(egress=True, cidr="10.40.0.0/16", az_count=2, protect=False))
 
     return plan_block(build)
 
 
 @pytest.fixture(scope="module")
 def isolated_plan() -> PlanResult:
-    return plan_block(lambda: Network("net", _args(egress=False, instance_tenancy="dedicated")))
+    # egress left at its default: no internet path unless a model asks for one.
+    return plan_block(lambda: Network("net", _args(instance_tenancy="dedicated")))
 
 
 def _of(plan: PlanResult, token: str, component: str) -> list:
@@ -58,6 +59,7 @@ def test_subnets_spread_over_distinct_zones(egress_plan: PlanResult) -> None:
 
 def test_private_subnets_are_tagged_for_internal_load_balancers(egress_plan: PlanResult) -> None:
     private = [res for res in _of(egress_plan, SUBNET, "net") if "-private-" in res.name]
+    assert private, "no private subnet in the plan"
     assert all(res.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for res in private)
 
 
@@ -72,7 +74,7 @@ def test_private_default_routes_go_to_nat_not_internet(egress_plan: PlanResult) 
     assert all("natGatewayId" in r.inputs and "gatewayId" not in r.inputs for r in routes)
 
 
-def test_no_internet_path_without_egress(isolated_plan: PlanResult) -> None:
+def test_no_internet_path_by_default(isolated_plan: PlanResult) -> None:
     assert isolated_plan.by_type("aws:ec2/internetGateway:InternetGateway") == []
     assert isolated_plan.by_type("aws:ec2/natGateway:NatGateway") == []
     assert isolated_plan.by_type("aws:ec2/eip:Eip") == []
@@ -94,7 +96,7 @@ def test_flow_logs_capture_all_traffic_to_an_encrypted_group(egress_plan: PlanRe
     assert group.urn in flow_log.dependencies
 
 
-def test_flow_log_group_is_protected_when_asked(egress_plan: PlanResult) -> None:
+def test_flow_log_group_is_protected_unless_opted_out(egress_plan: PlanResult) -> None:
     protected = {
         r.name: (r.protect, r.retain_on_delete) for r in egress_plan.by_type("aws:cloudwatch/logGroup:LogGroup")
     }
@@ -115,9 +117,10 @@ def test_two_instances_do_not_collide(egress_plan: PlanResult) -> None:
 
 def test_every_resource_is_parented_to_its_network(egress_plan: PlanResult) -> None:
     component = {r.name: r.urn for r in egress_plan.by_type("inference:network:Network")}
-    for res in egress_plan.resources:
-        if res.name.startswith("net-"):
-            assert res.parent == component["net"], res.name
+    children = [res for res in egress_plan.resources if res.name.startswith("net-")]
+    assert children, "no child of the net network in the plan"
+    for res in children:
+        assert res.parent == component["net"], res.name
 
 
 @pytest.mark.parametrize(

@@ -112,7 +112,9 @@ def test_load_balancers_the_controller_makes_have_deletion_protection(plan_of: P
 @pytest.mark.parametrize("stack", CLOUD_STACKS)
 def test_every_bucket_is_versioned(plan_of: Plans, stack: str) -> None:
     plan = plan_of(stack)
-    for bucket in plan.by_type(BUCKET):
+    buckets = plan.by_type(BUCKET)
+    assert buckets, f"no bucket in the {stack} plan"
+    for bucket in buckets:
         (versioning,) = _attached(plan, VERSIONING, bucket)
         assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}, bucket.name
 

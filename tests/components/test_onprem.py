@@ -52,9 +52,10 @@ def test_every_kubernetes_resource_uses_the_explicit_provider(plan: PlanResult) 
     provider = plan.one("pulumi:providers:kubernetes")
     assert provider.name == "platform-k8s"
     assert provider.parent  # the model's own provider, not an engine default from an ambient kubeconfig
-    for res in plan.resources:
-        if res.custom and res.type.startswith("kubernetes:"):
-            assert res.provider_urn == provider.urn, res.urn
+    kubernetes = [res for res in plan.resources if res.custom and res.type.startswith("kubernetes:")]
+    assert kubernetes, "no Kubernetes resource in the plan"
+    for res in kubernetes:
+        assert res.provider_urn == provider.urn, res.urn
 
 
 def test_provider_takes_the_secret_kubeconfig_and_the_configured_context(plan: PlanResult) -> None:
@@ -129,12 +130,16 @@ def test_namespace_carries_site_residency_and_classification(plan: PlanResult) -
 
 
 def test_pods_carry_the_site_label(plan: PlanResult) -> None:
-    for deployment in plan.by_type(DEPLOYMENT):
+    deployments = plan.by_type(DEPLOYMENT)
+    assert deployments, "no Deployment in the plan"
+    for deployment in deployments:
         assert deployment.inputs["spec"]["template"]["metadata"]["labels"]["inference.platform/site"] == "site-a"
 
 
 def test_images_come_from_the_onsite_registry_by_digest(plan: PlanResult) -> None:
-    for deployment in plan.by_type(DEPLOYMENT):
+    deployments = plan.by_type(DEPLOYMENT)
+    assert deployments, "no Deployment in the plan"
+    for deployment in deployments:
         for container in deployment.inputs["spec"]["template"]["spec"]["containers"]:
             assert container["image"].startswith(f"{REGISTRY}/"), container["image"]
             assert container["image"].endswith(f"@{DIGEST}")

@@ -112,7 +112,9 @@ def test_interface_endpoints_use_the_https_from_vpc_security_group(plan: PlanRes
         ("tcp", 443, 443, [VPC_CIDR])
     ]
     assert group.inputs["egress"] == []
-    for endpoint in _interface_endpoints(plan).values():
+    endpoints = _interface_endpoints(plan)
+    assert endpoints, "no interface endpoint in the plan"
+    for endpoint in endpoints.values():
         assert endpoint.property_dependencies["securityGroupIds"] == [group.urn], endpoint.name
 
 
@@ -266,7 +268,9 @@ def test_load_balancer_controller_runs_the_mirrored_image_with_fips_endpoints(pl
 
 def test_target_group_bindings_wait_for_the_load_balancer_controller(plan: PlanResult) -> None:
     controller = named(plan, RELEASE, "lb-controller-release")
-    for binding in plan.by_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"):
+    bindings = plan.by_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    assert bindings, "no TargetGroupBinding in the plan"
+    for binding in bindings:
         assert controller.urn in binding.dependencies, binding.name
 
 

@@ -131,7 +131,9 @@ def test_every_tagged_aws_resource_carries_exactly_the_convention(stack: str) ->
     ],
 )
 def test_taggable_resources_are_tagged(prod: PlanResult, token: str) -> None:
-    assert all("tags" in res.inputs for res in prod.by_type(token))
+    resources = prod.by_type(token)
+    assert resources, f"no {token} in the plan"
+    assert all("tags" in res.inputs for res in resources)
 
 
 def test_prod_is_exposed_through_an_internal_tls_load_balancer(prod: PlanResult) -> None:
@@ -186,9 +188,10 @@ def test_nat_per_zone_in_prod_one_in_dev(dev: PlanResult, prod: PlanResult) -> N
 def test_kubernetes_resources_never_use_a_default_provider(prod: PlanResult) -> None:
     provider = prod.one("pulumi:providers:kubernetes")
     assert provider.name == "platform-cluster-k8s"
-    for res in prod.resources:
-        if res.type.startswith("kubernetes:"):
-            assert res.provider.startswith(provider.urn + "::"), res.name
+    kubernetes = [res for res in prod.resources if res.type.startswith("kubernetes:")]
+    assert kubernetes, "no Kubernetes resource in the plan"
+    for res in kubernetes:
+        assert res.provider.startswith(provider.urn + "::"), res.name
 
 
 def test_device_plugin_targets_the_al2023_gpu_nodes(prod: PlanResult) -> None:

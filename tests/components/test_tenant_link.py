@@ -66,7 +66,9 @@ def test_every_route_table_routes_every_tenant_cidr_to_the_tgw(plan: PlanResult)
 
 def test_routes_wait_for_the_attachment(plan: PlanResult) -> None:
     attachment = plan.one(ATTACHMENT)
-    for route in plan.by_type(ROUTE):
+    routes = plan.by_type(ROUTE)
+    assert routes, "no route in the plan"
+    for route in routes:
         assert attachment.urn in route.dependencies
 
 

@@ -200,6 +200,12 @@ def test_alb_is_internal_with_a_tls_listener(plan: PlanResult) -> None:
     assert annotations["alb.ingress.kubernetes.io/wafv2-acl-name"] == "acl"
 
 
+def test_alb_has_deletion_protection_by_default(plan: PlanResult) -> None:
+    annotations = named(plan, INGRESS, "alb-traffic-http-ingress").inputs["metadata"]["annotations"]
+    attributes = annotations["alb.ingress.kubernetes.io/load-balancer-attributes"].split(",")
+    assert "deletion_protection.enabled=true" in attributes
+
+
 def test_alb_grpc_shares_the_alb_on_its_own_tls_listener(plan: PlanResult) -> None:
     rest = named(plan, INGRESS, "alb-traffic-http-ingress").inputs["metadata"]["annotations"]
     grpc = named(plan, INGRESS, "alb-traffic-grpc-ingress").inputs

@@ -47,7 +47,7 @@ def _plan(args: VpcEndpointsArgs, *names: str) -> PlanResult:
 
 @pytest.fixture(scope="module")
 def govcloud_fips() -> PlanResult:
-    return _plan(_args(use_fips=True))
+    return _plan(_args())  # use_fips left at its default
 
 
 @pytest.fixture(scope="module")
@@ -108,13 +108,17 @@ def test_interface_endpoints_have_private_dns(govcloud_fips: PlanResult) -> None
 
 
 def test_interface_endpoints_sit_in_every_private_subnet(govcloud_fips: PlanResult) -> None:
-    for res in _interface_endpoints(govcloud_fips).values():
+    endpoints = _interface_endpoints(govcloud_fips)
+    assert endpoints, "no interface endpoint in the plan"
+    for res in endpoints.values():
         assert res.inputs["subnetIds"] == SUBNETS
 
 
 def test_interface_endpoints_use_the_endpoint_security_group(govcloud_fips: PlanResult) -> None:
     group = govcloud_fips.one(SECURITY_GROUP)
-    for res in _interface_endpoints(govcloud_fips).values():
+    endpoints = _interface_endpoints(govcloud_fips)
+    assert endpoints, "no interface endpoint in the plan"
+    for res in endpoints.values():
         assert group.urn in res.property_dependencies["securityGroupIds"]
 
 
@@ -164,12 +168,16 @@ def test_fips_services_override_replaces_the_table() -> None:
 
 
 def test_endpoints_are_tagged(govcloud_fips: PlanResult) -> None:
-    for res in govcloud_fips.by_type(ENDPOINT):
+    endpoints = govcloud_fips.by_type(ENDPOINT)
+    assert endpoints, "no VPC endpoint in the plan"
+    for res in endpoints:
         assert res.inputs["tags"]["owner"] == "mission-ai"
 
 
 def test_endpoints_reference_the_vpc(govcloud_fips: PlanResult) -> None:
-    for res in govcloud_fips.by_type(ENDPOINT):
+    endpoints = govcloud_fips.by_type(ENDPOINT)
+    assert endpoints, "no VPC endpoint in the plan"
+    for res in endpoints:
         assert res.inputs["vpcId"] == "vpc-0123456789abcdef0"
         assert not is_resource_ref(res.inputs["vpcId"])
 

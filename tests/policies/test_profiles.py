@@ -64,7 +64,9 @@ def test_fedramp_requires_fips_endpoints_and_fips_tls(name: str) -> None:
     resolved = resolve(load_profile(name))
     assert resolved["aws-provider-require-fips-endpoint"]["enforcementLevel"] == "mandatory"
     for policy in ("aws-lb-listener-require-tls", "kubernetes-service-require-tls-load-balancer"):
-        assert all("FIPS" in tls for tls in resolved[policy]["config"]["allowedTlsPolicies"])
+        allowed = resolved[policy]["config"]["allowedTlsPolicies"]
+        assert allowed, policy
+        assert all("FIPS" in tls for tls in allowed)
 
 
 def test_fedramp_high_stays_in_govcloud_without_egress() -> None:

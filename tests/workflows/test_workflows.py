@@ -166,10 +166,10 @@ def test_write_scopes_only_where_used(path):
 
 
 def test_workflow_run_workflows_never_check_out_code():
-    for path in all_workflows():
-        workflow = load(path)
-        if "workflow_run" in triggers(workflow):
-            assert [name for name, job in jobs(workflow) if steps_using(job, "actions/checkout")] == []
+    workflows = [workflow for workflow in map(load, all_workflows()) if "workflow_run" in triggers(workflow)]
+    assert workflows, "no workflow_run workflow"
+    for workflow in workflows:
+        assert [name for name, job in jobs(workflow) if steps_using(job, "actions/checkout")] == []
 
 
 def test_pulumi_cli_version_matches_the_sdk_pin():
@@ -268,6 +268,7 @@ def test_preview_matrix_covers_every_stack(preview):
 def test_profile_and_region_match_the_stack_file(name):
     rows = [row for _, row in stack_rows(load(WORKFLOWS / f"{name}.yml"))]
 
+    assert rows, f"{name}.yml has no matrix row"
     for row in rows:
         config = stack_config(row["stack"])
         assert row["profile"] == config[f"{PROJECT}:compliance"]["profile"], row
@@ -278,7 +279,9 @@ def test_profile_and_region_match_the_stack_file(name):
 
 @pytest.mark.parametrize("name", ["preview", "up"])
 def test_pulumi_runs_with_the_policy_pack_and_the_stack_profile(name):
-    for _, job in jobs(load(WORKFLOWS / f"{name}.yml")):
+    workflow_jobs = list(jobs(load(WORKFLOWS / f"{name}.yml")))
+    assert workflow_jobs, f"{name}.yml has no job"
+    for _, job in workflow_jobs:
         (step,) = steps_using(job, "pulumi/actions")
         assert step["with"]["command"] == name
         assert step["with"]["stack-name"] == "${{ matrix.stack }}"
@@ -288,7 +291,9 @@ def test_pulumi_runs_with_the_policy_pack_and_the_stack_profile(name):
 
 @pytest.mark.parametrize("name", ["preview", "up"])
 def test_cloud_access_is_oidc_with_a_role_and_a_self_managed_backend(name):
-    for _, job in jobs(load(WORKFLOWS / f"{name}.yml")):
+    workflow_jobs = list(jobs(load(WORKFLOWS / f"{name}.yml")))
+    assert workflow_jobs, f"{name}.yml has no job"
+    for _, job in workflow_jobs:
         (credentials,) = steps_using(job, "aws-actions/configure-aws-credentials")
         assert job["permissions"]["id-token"] == "write"
         assert credentials["with"]["role-to-assume"] == "${{ env.AWS_ROLE_ARN }}"
@@ -320,16 +325,21 @@ def test_up_deploys_dev_and_the_production_stacks(up):
 
 
 def test_production_stacks_wait_for_dev(up):
-    for _, job in jobs(up):
-        if {row["stack"] for row in matrix_rows(job)} & PRODUCTION_STACKS:
-            assert job["needs"] == "dev"
+    production = [job for _, job in jobs(up) if {row["stack"] for row in matrix_rows(job)} & PRODUCTION_STACKS]
+    assert production, "up.yml deploys no production stack"
+    for job in production:
+        assert job["needs"] == "dev"
 
 
 def test_every_up_runs_in_the_stacks_environment(up):
-    for job, row in stack_rows(up):
+    rows = stack_rows(up)
+    assert rows, "up.yml has no matrix row"
+    for job, row in rows:
         assert job["environment"] == "${{ matrix.stack }}", row
 
 
 def test_two_ups_of_one_stack_never_overlap(up):
-    for _, job in jobs(up):
+    workflow_jobs = list(jobs(up))
+    assert workflow_jobs, "up.yml has no job"
+    for _, job in workflow_jobs:
         assert job["concurrency"] == {"group": "pulumi-up-${{ matrix.stack }}", "cancel-in-progress": False}

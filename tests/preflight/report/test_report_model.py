@@ -16,6 +16,7 @@ def test_mandatory_violations_block(report: GateReport) -> None:
 
 def test_undecided_blocks_only_under_fail_on_undecided(report: GateReport, strict_report: GateReport) -> None:
     assert not any(f.blocking for f in report.undecided)
+    assert strict_report.undecided, "the fixture has no undecided finding"
     assert all(f.blocking for f in strict_report.undecided)
 
 

@@ -162,9 +162,7 @@ class AuditArchive(pulumi.ComponentResource):
         key = customer_managed_key(
             f"{name}-key",
             description=f"Audit-log archive: S3 objects and Firehose streams ({name})",
-            policy=pulumi.Output.all(account.partition, account.account_id).apply(
-                lambda values: _key_policy(values[0], values[1])
-            ),
+            policy=account.render(lambda facts: _key_policy(facts.partition, facts.account_id)),
             alias_prefix=f"{name}-audit",
             tags=tags,
             protect=args.protect,

@@ -223,9 +223,7 @@ class CloudAlarms(pulumi.ComponentResource):
         key = customer_managed_key(
             f"{name}-topic-key",
             description=f"SNS topic of the CloudWatch alarms ({name})",
-            policy=pulumi.Output.all(account.partition, account.account_id).apply(
-                lambda values: _topic_key_policy(values[0], values[1])
-            ),
+            policy=account.render(lambda facts: _topic_key_policy(facts.partition, facts.account_id)),
             alias_prefix=f"{name}-alarms",
             tags=tags,
             protect=args.protect,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -185,6 +185,14 @@ def tcp_security_group(
     )
 
 
+class AccountFacts(NamedTuple):
+    """The resolved values of an :class:`AwsAccount`, for rendering policy documents."""
+
+    partition: str
+    account_id: str
+    dns_suffix: str
+
+
 @dataclass(frozen=True)
 class AwsAccount:
     """Partition, account and DNS suffix of the provider a block runs under (GovCloud, China differ)."""
@@ -203,6 +211,12 @@ class AwsAccount:
             partition=partition.partition,
             account_id=identity.account_id,
             dns_suffix=partition.dns_suffix,
+        )
+
+    def render(self, document: Callable[[AccountFacts], str]) -> pulumi.Output[str]:
+        """A document (e.g. a key policy) rendered once partition, account and DNS suffix are known."""
+        return pulumi.Output.all(self.partition, self.account_id, self.dns_suffix).apply(
+            lambda values: document(AccountFacts(*values))
         )
 
     def root_arn(self) -> pulumi.Output[str]:

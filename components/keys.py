@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from .common import AwsAccount, child_options, policy_json, retained
+from .common import AccountFacts, AwsAccount, child_options, policy_json, retained
 
 RESOURCE_TYPE = "inference:keys:EncryptionKeys"
 
@@ -177,9 +177,14 @@ def customer_managed_key(
     return key
 
 
-def _policy_for(purpose: KeyPurpose, region: str, account: list[str]) -> str:
-    partition, account_id, dns_suffix = account
-    return key_policy(purpose, partition=partition, account_id=account_id, region=region, dns_suffix=dns_suffix)
+def _policy_for(purpose: KeyPurpose, region: str, account: AccountFacts) -> str:
+    return key_policy(
+        purpose,
+        partition=account.partition,
+        account_id=account.account_id,
+        region=region,
+        dns_suffix=account.dns_suffix,
+    )
 
 
 @dataclass(frozen=True)
@@ -212,9 +217,7 @@ class EncryptionKeys(pulumi.ComponentResource):
         self.keys = {}
         self.arns = {}
         for purpose in args.purposes:
-            policy = pulumi.Output.all(account.partition, account.account_id, account.dns_suffix).apply(
-                functools.partial(_policy_for, purpose, args.region)
-            )
+            policy = account.render(functools.partial(_policy_for, purpose, args.region))
             key = customer_managed_key(
                 f"{name}-{purpose}",
                 description=f"{args.descriptions.get(purpose, purpose)} ({name})",
